@@ -1,0 +1,50 @@
+"""The aiohttp application: routes, the sandbox platform, start-up and shutdown."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from bot.sandbox import sandbox_app
+from bot.services import SERVICES, Services
+from bot.web import agent_api, ops
+from bot.web.responses import error
+from bot.web.webhook import chat_webhook
+
+log = logging.getLogger("reshipbot.app")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def no_500s(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An unexpected fault becomes a logged 503 the sender can retry, never a bare 500."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error(503, "unavailable", "something went wrong; retry later")
+
+
+def build_app(services: Services) -> web.Application:
+    settings = services.settings
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[no_500s])
+    app[SERVICES] = services
+    app.router.add_post("/webhooks/chat", chat_webhook)
+    agent_api.add_routes(app)
+    ops.add_routes(app)
+    if not settings.platform_url and services.platform_url is None:
+        secrets = [secret.get_secret_value() for secret in settings.app_secret]
+        app.add_subapp("/sandbox", sandbox_app(settings.app_key, secrets))
+
+    async def lifecycle(_: web.Application) -> AsyncIterator[None]:
+        await services.start()
+        yield
+        await services.stop()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app

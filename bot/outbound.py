@@ -1,0 +1,154 @@
+"""Effects become platform calls (SPEC §3.2): rendered, keyed, and put in the outbox.
+
+Cards and texts are rendered here, at commit time, from the request as committed, in
+each reader's locale and timezone; the outbox then only has to send bytes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from bot.effects import (
+    CreateReplacementOrder,
+    CreateShipment,
+    Effect,
+    IssueRefund,
+    Notify,
+    ParamValue,
+    SendCard,
+    UpdateCard,
+)
+from bot.models import Audience, ReshipmentRequest
+from storage.base import OutboxEntry
+
+FEEDBACK_REFUND = "refund"
+FEEDBACK_REPLACEMENT_ORDER = "replacement_order"
+FEEDBACK_SHIPMENT = "shipment"
+
+
+class CardLike(Protocol):
+    def model_dump(self, *, mode: str = ...) -> dict[str, Any]: ...
+
+
+class Rendering(Protocol):
+    """What the outbox needs from the card renderer (`cards.render.Renderer`)."""
+
+    def card(self, request: ReshipmentRequest, card_id: str) -> Any: ...
+
+    def text(
+        self, message: str, params: Mapping[str, ParamValue], locale: str, timezone: str
+    ) -> str: ...
+
+    def reader(self, request: ReshipmentRequest | None, audience: Audience) -> tuple[str, str]: ...
+
+
+_sequence = itertools.count()
+
+
+def new_entry_id(now: datetime) -> str:
+    """Ids that sort by creation time within a process and never collide across them."""
+    millis = int(now.timestamp() * 1000)
+    return f"{millis:013d}-{next(_sequence) % 1_000_000:06d}-{secrets.token_hex(4)}"
+
+
+class OutboxPlanner:
+    def __init__(self, renderer: Rendering) -> None:
+        self._renderer = renderer
+
+    def plan(
+        self,
+        conversation_id: str,
+        request: ReshipmentRequest | None,
+        effects: Sequence[Effect],
+        now: datetime,
+        key_base: str,
+    ) -> list[OutboxEntry]:
+        """One outbox entry per effect, keyed `key_base:n` unless the effect has its own key."""
+        entries = []
+        for index, effect in enumerate(effects):
+            method, path, body, key, feedback = self._call(conversation_id, request, effect)
+            entries.append(
+                OutboxEntry(
+                    entry_id=new_entry_id(now),
+                    conversation_id=conversation_id,
+                    request_id=request.request_id if request else None,
+                    method=method,
+                    path=path,
+                    body=body,
+                    idempotency_key=key or f"{key_base}:{index}",
+                    created_at=now,
+                    feedback=feedback,
+                )
+            )
+        return entries
+
+    def _call(
+        self, conversation_id: str, request: ReshipmentRequest | None, effect: Effect
+    ) -> tuple[str, str, dict[str, Any], str | None, str | None]:
+        if isinstance(effect, Notify):
+            locale, timezone = self._renderer.reader(request, effect.audience)
+            text = self._renderer.text(effect.message, effect.params, locale, timezone)
+            message = {"type": "text", "text": text}
+            body = {
+                "conversation_id": conversation_id,
+                "audience": effect.audience.value,
+                "message": message,
+            }
+            return "POST", "/v1/chat/messages", body, None, None
+        if request is None:
+            raise ValueError(f"{type(effect).__name__} needs a request")
+        return self._request_call(conversation_id, request, effect)
+
+    def _request_call(
+        self, conversation_id: str, request: ReshipmentRequest, effect: Effect
+    ) -> tuple[str, str, dict[str, Any], str | None, str | None]:
+        rid = request.request_id
+        if isinstance(effect, SendCard | UpdateCard):
+            card = self._renderer.card(request, effect.card_id).model_dump(mode="json")
+            if isinstance(effect, SendCard):
+                body = {
+                    "conversation_id": conversation_id,
+                    "audience": card["audience"],
+                    "message": {"type": "card", "card": card},
+                }
+                return "POST", "/v1/chat/messages", body, None, None
+            path = f"/v1/chat/cards/{quote(effect.card_id, safe='')}"
+            key = f"card:{effect.card_id}:v{card['version']}"
+            return "PUT", path, {"conversation_id": conversation_id, "card": card}, key, None
+        if isinstance(effect, IssueRefund):
+            body = {
+                "request_id": rid,
+                "order_id": request.order.order_id,
+                "amount": str(effect.amount),
+                "currency": effect.currency,
+                "kind": effect.kind.value,
+            }
+            return "POST", "/v1/refunds", body, f"refund:{rid}", FEEDBACK_REFUND
+        if isinstance(effect, CreateReplacementOrder):
+            body = {
+                "request_id": rid,
+                "order_id": request.order.order_id,
+                "lines": [{"line_id": line, "quantity": qty} for line, qty in effect.lines],
+                "shipping_option": effect.shipping_option.value,
+                "shipping_fee_paid_by": "seller",
+                "ship_by": effect.ship_by.isoformat().replace("+00:00", "Z"),
+            }
+            key = f"replacement-order:{rid}"
+            return "POST", "/v1/replacement-orders", body, key, FEEDBACK_REPLACEMENT_ORDER
+        if isinstance(effect, CreateShipment):
+            body = {
+                "request_id": rid,
+                "replacement_order_id": request.replacement_order_id,
+                "shipping_option": effect.shipping_option.value,
+            }
+            if effect.carrier is not None:
+                body["carrier"] = effect.carrier
+            if effect.tracking_number is not None:
+                body["tracking_number"] = effect.tracking_number
+            return "POST", "/v1/shipments", body, f"shipment:{rid}", FEEDBACK_SHIPMENT
+        raise TypeError(f"unknown effect {type(effect).__name__}")

@@ -1,0 +1,3 @@
+from bot.sandbox.app import main
+
+main()

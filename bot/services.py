@@ -1,0 +1,149 @@
+"""Everything the running service is made of, wired once, started and stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Literal
+
+import aiohttp
+from aiohttp import web
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from bot.metrics import Metrics
+from bot.outbound import OutboxPlanner
+from bot.outbox import OutboxWorker
+from bot.platform import PlatformClient
+from bot.policy import Policy
+from bot.scheduler import Scheduler
+from bot.tokens import TokenSigner
+from cards.render import Renderer
+from storage import open_store
+from storage.base import Store
+
+log = logging.getLogger("reshipbot.services")
+
+Role = Literal["all", "web", "worker"]
+STOP_GRACE = 10.0  # seconds to finish in-flight work on shutdown
+
+
+class Services:
+    """The parts of one reshipbot process; `start()` opens the store and starts workers."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        *,
+        role: Role = "all",
+        platform_url: str | None = None,
+        store: Store | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.role = role
+        self.platform_url = platform_url
+        self.metrics = Metrics()
+        self.policy: Policy = settings.policy()
+        self.tokens = TokenSigner(*(s.get_secret_value() for s in settings.token_secret))
+        self.renderer = Renderer(self.tokens, self.policy)
+        self.planner = OutboxPlanner(self.renderer)
+        self.outbox: OutboxWorker | None = None
+        self.scheduler: Scheduler | None = None
+        self._store = store
+        self._owns_store = False
+        self._dispatcher: Dispatcher | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("the services are not started")
+        return self._store
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        if self._dispatcher is None:
+            raise RuntimeError("the services are not started")
+        return self._dispatcher
+
+    @property
+    def platform_base(self) -> str:
+        if self.platform_url:
+            return self.platform_url
+        if self.settings.platform_url:
+            return self.settings.platform_url
+        host = self.settings.host if self.settings.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        return f"http://{host}:{self.settings.port}/sandbox"
+
+    async def start(self) -> None:
+        if self._store is None:
+            redis_url = self.settings.redis_url
+            self._store = open_store(
+                redis_url.get_secret_value() if redis_url else None,
+                self.clock,
+                self.settings.event_ttl,
+            )
+            self._owns_store = True
+        self._dispatcher = Dispatcher(
+            self._store,
+            self.policy,
+            self.planner,
+            self.tokens,
+            self.clock,
+            on_commit=self._wake_outbox,
+            observer=self.metrics,
+        )
+        if self.role in ("all", "worker"):
+            self._start_workers(self._store, self._dispatcher)
+
+    def _start_workers(self, store: Store, dispatcher: Dispatcher) -> None:
+        self._session = aiohttp.ClientSession()
+        client = PlatformClient(
+            self.platform_base,
+            self.settings.app_key,
+            self.settings.signing_secret.get_secret_value(),
+            self._session,
+        )
+        self.outbox = OutboxWorker(
+            store,
+            client,
+            self.clock,
+            on_result=dispatcher.apply_result,
+            on_dead=dispatcher.record_dead,
+            metrics=self.metrics,
+        )
+        self.scheduler = Scheduler(store, dispatcher, self.clock)
+        self._tasks = [
+            asyncio.create_task(self.outbox.run(), name="reshipbot-outbox"),
+            asyncio.create_task(self.scheduler.run(), name="reshipbot-scheduler"),
+        ]
+
+    def _wake_outbox(self) -> None:
+        if self.outbox is not None:
+            self.outbox.wake()
+
+    async def stop(self) -> None:
+        """Stop claiming work, let in-flight deliveries and timers finish, then close."""
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self.outbox is not None:
+            await self.outbox.stop()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=STOP_GRACE)
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._session is not None:
+            await self._session.close()
+        if self._store is not None and self._owns_store:
+            await self._store.close()
+
+
+SERVICES = web.AppKey("reshipbot_services", Services)

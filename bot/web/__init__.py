@@ -1,0 +1,1 @@
+"""The thin aiohttp shell: verify, decode, dispatch, answer."""

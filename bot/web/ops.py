@@ -1,0 +1,33 @@
+"""Operations endpoints: liveness, readiness (the store answers), Prometheus metrics."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from bot.errors import StorageError
+from bot.services import SERVICES
+from bot.web.responses import error, json_response
+
+
+async def healthz(request: web.Request) -> web.StreamResponse:
+    return json_response({"ok": True})
+
+
+async def readyz(request: web.Request) -> web.StreamResponse:
+    try:
+        await request.app[SERVICES].store.ping()
+    except StorageError:
+        return error(503, "storage_unavailable", "the store does not answer")
+    return json_response({"ok": True})
+
+
+async def metrics(request: web.Request) -> web.StreamResponse:
+    body = request.app[SERVICES].metrics.exposition()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)

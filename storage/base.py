@@ -1,0 +1,209 @@
+"""The `Store` interface: everything reshipbot keeps, behind one contract, two backends.
+
+Layout (SPEC §5): all of a conversation's requests, their timers, the offer keys, the
+processed-event markers and the outbox entries live in one *bucket* chosen by the
+conversation id, so a transition commits in one atomic step on one Redis hash slot.
+Two global indexes (request id → conversation, tracking number → request) are written
+before the commit that needs them; the request itself stays the truth.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.commands import TimerKind
+from bot.models import ReshipmentRequest, Status
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    """One read: the conversation's requests, and whether the event was already processed."""
+
+    conversation_id: str
+    duplicate: bool
+    requests: tuple[ReshipmentRequest, ...]
+
+    def request(self, request_id: str) -> ReshipmentRequest | None:
+        for request in self.requests:
+            if request.request_id == request_id:
+                return request
+        return None
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One platform call waiting to be delivered; delivered in order per conversation."""
+
+    entry_id: str
+    conversation_id: str
+    request_id: str | None
+    method: str
+    path: str
+    body: Mapping[str, Any]
+    idempotency_key: str
+    created_at: datetime
+    feedback: str | None = None  # which result the response carries back to the request
+    attempts: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    entry: OutboxEntry
+    error: str
+    failed_at: datetime
+
+
+@dataclass(frozen=True)
+class TimerClaim:
+    """A due timer leased to one claimer until `lease_until`."""
+
+    kind: TimerKind
+    conversation_id: str
+    request_id: str
+    due_at: datetime
+    lease_until: datetime
+
+
+@dataclass(frozen=True)
+class Commit:
+    """Everything one transition writes, applied atomically or not at all.
+
+    `expected_version` is the stored version the decision was made on (0: the request
+    must not exist yet); `request` None writes no request (a reply-only outcome).
+    `timers` is the request's complete timer set: others of that request are cleared.
+    """
+
+    conversation_id: str
+    now: datetime
+    request: ReshipmentRequest | None = None
+    expected_version: int = 0
+    event_id: str | None = None
+    timers: Mapping[TimerKind, datetime] = field(default_factory=dict)
+    offer_ttl: timedelta | None = None
+    queue_at: datetime | None = None
+    outbox: Sequence[OutboxEntry] = ()
+    ack_outbox: str | None = None
+
+
+class CommitResult(enum.Enum):
+    ok = "ok"
+    conflict = "conflict"  # the stored version moved on: read again and decide again
+    duplicate = "duplicate"  # the event was already processed: nothing written
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    status: frozenset[Status] | None = None
+    shop_id: str | None = None
+    conversation_id: str | None = None
+    overdue: bool | None = None
+    open_only: bool = False
+
+    def matches(self, request: ReshipmentRequest) -> bool:
+        if self.status is not None and request.status not in self.status:
+            return False
+        if self.shop_id is not None and request.shop_id != self.shop_id:
+            return False
+        if self.conversation_id is not None and request.conversation_id != self.conversation_id:
+            return False
+        if self.overdue is not None and request.overdue != self.overdue:
+            return False
+        return not (self.open_only and request.status.terminal)
+
+
+@dataclass(frozen=True)
+class RequestPage:
+    items: tuple[ReshipmentRequest, ...]
+    next_cursor: str | None
+
+
+class Store(abc.ABC):
+    """The contract both backends pass (tests/storage/test_contract.py)."""
+
+    # --- reads -----------------------------------------------------------------------
+    @abc.abstractmethod
+    async def read_conversation(
+        self, conversation_id: str, event_id: str | None = None
+    ) -> ConversationView:
+        """The conversation's requests and the event's processed marker, in one round trip."""
+
+    @abc.abstractmethod
+    async def get_request(self, request_id: str) -> ReshipmentRequest | None: ...
+
+    @abc.abstractmethod
+    async def locate_request(self, request_id: str) -> str | None:
+        """The conversation holding `request_id`, or None."""
+
+    @abc.abstractmethod
+    async def claim_request_id(self, request_id: str, conversation_id: str) -> str:
+        """Bind a new request id to its conversation (first writer wins); returns the owner."""
+
+    @abc.abstractmethod
+    async def locate_tracking(self, tracking_number: str) -> tuple[str, str] | None:
+        """(conversation_id, request_id) of the shipment with this tracking number."""
+
+    @abc.abstractmethod
+    async def index_tracking(
+        self, tracking_number: str, conversation_id: str, request_id: str
+    ) -> None: ...
+
+    @abc.abstractmethod
+    async def list_requests(
+        self, where: RequestFilter, limit: int, cursor: str | None = None
+    ) -> RequestPage:
+        """Requests ordered by nearest deadline (none last), then by request id."""
+
+    @abc.abstractmethod
+    async def offer_ttl(self, conversation_id: str, request_id: str) -> timedelta | None:
+        """Time left on the request's offer key, None when there is no key."""
+
+    # --- the one write path ----------------------------------------------------------
+    @abc.abstractmethod
+    async def commit(self, commit: Commit) -> CommitResult: ...
+
+    # --- timers ----------------------------------------------------------------------
+    @abc.abstractmethod
+    async def claim_timers(self, now: datetime, limit: int, lease: timedelta) -> list[TimerClaim]:
+        """Lease up to `limit` due timers; a claimer that dies gives them back at lease end."""
+
+    @abc.abstractmethod
+    async def release_timer(self, claim: TimerClaim, due_at: datetime | None) -> None:
+        """After a timer fired with nothing to do: reschedule it at `due_at`, or drop it.
+
+        Only if the timer is still the one claimed (a commit in between wins).
+        """
+
+    # --- outbox ----------------------------------------------------------------------
+    @abc.abstractmethod
+    async def claim_outbox(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxEntry]:
+        """Lease due entries, at most one per conversation (each conversation's oldest)."""
+
+    @abc.abstractmethod
+    async def ack_outbox(self, entry: OutboxEntry, now: datetime) -> None:
+        """Delivered: remove it and let the conversation's next entry go."""
+
+    @abc.abstractmethod
+    async def retry_outbox(self, entry: OutboxEntry, next_at: datetime, error: str) -> None:
+        """Failed for now: count the attempt and try again at `next_at`."""
+
+    @abc.abstractmethod
+    async def dead_letter(self, entry: OutboxEntry, error: str, now: datetime) -> None:
+        """Failed for good: keep it for agents and let the conversation's next entry go."""
+
+    @abc.abstractmethod
+    async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        """Dead letters, newest first."""
+
+    # --- lifecycle -------------------------------------------------------------------
+    @abc.abstractmethod
+    async def ping(self) -> None:
+        """Raise `StorageUnavailable` if the store cannot be used."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""

@@ -1,0 +1,330 @@
+"""The Redis store: production, shared by several processes and machines.
+
+Every write is one Lua script on the keys of one bucket (one Redis Cluster slot), so it
+is atomic; the two global indexes are single keys. Key names are in `storage.keys`, the
+scripts in `storage/lua`. A request is stored as its pydantic JSON, an outbox entry as
+orjson (`storage.codec`). Redis being down or slow raises `StorageUnavailable`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from bot.commands import TimerKind
+from bot.models import ReshipmentRequest
+from storage.base import (
+    Commit,
+    CommitResult,
+    ConversationView,
+    DeadLetter,
+    OutboxEntry,
+    RequestFilter,
+    RequestPage,
+    Store,
+    TimerClaim,
+)
+from storage.codec import (
+    DEFAULT_EVENT_TTL,
+    check_commit,
+    decode_dead_letter,
+    decode_entry,
+    duration_ms,
+    encode_dead_letter,
+    encode_entry,
+    failed_attempt,
+    from_ms,
+    queue_score,
+    to_ms,
+)
+from storage.keys import (
+    BUCKETS,
+    DEFAULT_PREFIX,
+    Keys,
+    bucket_of,
+    parse_timer_member,
+    queue_member,
+    timer_member,
+)
+from storage.redis_io import decode_request, decode_requests, storage_errors, text
+from storage.redis_queue import RedisQueue
+from storage.scripts import Arg, Scripts
+
+
+class RedisStore(Store):
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        event_ttl: timedelta = DEFAULT_EVENT_TTL,
+    ) -> None:
+        self._redis = redis
+        self._keys = Keys(prefix)
+        self._event_ttl = duration_ms(event_ttl)
+        self._scripts = Scripts(redis)
+        self._queue = RedisQueue(redis, self._keys)
+        self._rotation = 0  # first bucket polled by the next claim, so none starves
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        event_ttl: timedelta = DEFAULT_EVENT_TTL,
+        **redis_options: Any,
+    ) -> RedisStore:
+        """A store on a new client; short socket timeouts so a hung Redis is a quick 503."""
+        redis_options.setdefault("socket_connect_timeout", 1.0)
+        redis_options.setdefault("socket_timeout", 2.0)
+        client = aioredis.Redis.from_url(url, **redis_options)
+        return cls(client, prefix=prefix, event_ttl=event_ttl)
+
+    @property
+    def prefix(self) -> str:
+        """The prefix of every key this store uses."""
+        return self._keys.prefix
+
+    # --- reads -----------------------------------------------------------------------
+    async def read_conversation(
+        self, conversation_id: str, event_id: str | None = None
+    ) -> ConversationView:
+        key = self._keys.conversation(conversation_id)
+        with storage_errors():
+            if event_id is None:
+                fields = await self._redis.hgetall(key)
+                return ConversationView(conversation_id, False, decode_requests(fields.items()))
+            marker_key = self._keys.event(conversation_id, event_id)
+            processed, flat = await self._scripts.call("read", [key, marker_key], [])
+        pairs = zip(flat[::2], flat[1::2], strict=True)
+        return ConversationView(conversation_id, bool(processed), decode_requests(pairs))
+
+    async def get_request(self, request_id: str) -> ReshipmentRequest | None:
+        conversation_id = await self.locate_request(request_id)
+        if conversation_id is None:
+            return None
+        with storage_errors():
+            raw = await self._redis.hget(
+                self._keys.conversation(conversation_id), f"r:{request_id}"
+            )
+        return decode_request(raw)
+
+    async def locate_request(self, request_id: str) -> str | None:
+        with storage_errors():
+            owner = await self._redis.get(self._keys.request_index(request_id))
+        return None if owner is None else text(owner)
+
+    async def claim_request_id(self, request_id: str, conversation_id: str) -> str:
+        key = self._keys.request_index(request_id)
+        with storage_errors():
+            previous = await self._redis.set(key, conversation_id, nx=True, get=True)
+        if isinstance(previous, bytes | str):
+            return text(previous)
+        return conversation_id  # nothing was there: this conversation owns the id now
+
+    async def locate_tracking(self, tracking_number: str) -> tuple[str, str] | None:
+        with storage_errors():
+            raw = await self._redis.get(self._keys.tracking_index(tracking_number))
+        if raw is None:
+            return None
+        conversation_id, request_id = text(raw).split(" ")
+        return conversation_id, request_id
+
+    async def index_tracking(
+        self, tracking_number: str, conversation_id: str, request_id: str
+    ) -> None:
+        key = self._keys.tracking_index(tracking_number)
+        with storage_errors():
+            await self._redis.set(key, f"{conversation_id} {request_id}")
+
+    async def offer_ttl(self, conversation_id: str, request_id: str) -> timedelta | None:
+        with storage_errors():
+            left = await self._redis.pttl(self._keys.offer(conversation_id, request_id))
+        return timedelta(milliseconds=left) if left > 0 else None
+
+    # --- the agents' queue -----------------------------------------------------------
+    async def list_requests(
+        self, where: RequestFilter, limit: int, cursor: str | None = None
+    ) -> RequestPage:
+        if where.conversation_id is None:
+            return await self._queue.page(where, limit, cursor)
+        requests = (await self.read_conversation(where.conversation_id)).requests
+        return await self._queue.conversation_page(requests, where, limit, cursor)
+
+    # --- the one write path ----------------------------------------------------------
+    async def commit(self, commit: Commit) -> CommitResult:
+        check_commit(commit)
+        conversation_id = commit.conversation_id
+        bucket = bucket_of(conversation_id)
+        request_id = commit.request.request_id if commit.request is not None else ""
+        keys = [
+            self._keys.conversation(conversation_id),
+            self._keys.timers(bucket),
+            self._keys.queue(bucket),
+            self._keys.outbox_ready(bucket),
+            self._keys.outbox_data(bucket),
+            self._keys.outbox_queue(conversation_id),
+            self._keys.event(conversation_id, commit.event_id or ""),
+            self._keys.offer(conversation_id, request_id),
+        ]
+        with storage_errors():
+            result = await self._scripts.call("commit", keys, self._commit_args(commit))
+        return CommitResult(text(result))
+
+    def _commit_args(self, commit: Commit) -> list[Arg]:
+        """ARGV of commit.lua (the layout is documented at the top of the script)."""
+        args: list[Arg] = [to_ms(commit.now), int(commit.event_id is not None), self._event_ttl]
+        request = commit.request
+        if request is None:
+            args += ["", 0, 0, "", "", 0, "", commit.ack_outbox or "", 0, 0]
+        else:
+            conversation_id, request_id = commit.conversation_id, request.request_id
+            offer = "" if commit.offer_ttl is None else max(duration_ms(commit.offer_ttl), 1)
+            args += [
+                request_id,
+                commit.expected_version,
+                request.version,
+                request.model_dump_json(),
+                offer,
+                queue_score(request, commit.queue_at),
+                queue_member(request_id, conversation_id),
+                commit.ack_outbox or "",
+            ]
+            cleared = [timer_member(kind, conversation_id, request_id) for kind in TimerKind]
+            args += [len(cleared), *cleared, len(commit.timers)]
+            for kind, due_at in commit.timers.items():
+                args += [to_ms(due_at), timer_member(kind, conversation_id, request_id)]
+        args.append(len(commit.outbox))
+        for entry in commit.outbox:
+            args += [entry.entry_id, encode_entry(entry)]
+        return args
+
+    # --- timers ----------------------------------------------------------------------
+    async def claim_timers(self, now: datetime, limit: int, lease: timedelta) -> list[TimerClaim]:
+        lease_until = now + lease
+        replies = await self._claim("claim_timers", self._timer_keys, now, limit, lease_until)
+        claims = []
+        for flat in replies:
+            for member, due in zip(flat[::2], flat[1::2], strict=True):
+                kind, conversation_id, request_id = parse_timer_member(text(member))
+                due_at = from_ms(int(float(due)))
+                claims.append(TimerClaim(kind, conversation_id, request_id, due_at, lease_until))
+        claims.sort(key=lambda claim: claim.due_at)
+        return claims
+
+    async def release_timer(self, claim: TimerClaim, due_at: datetime | None) -> None:
+        member = timer_member(claim.kind, claim.conversation_id, claim.request_id)
+        key = self._keys.timers(bucket_of(claim.conversation_id))
+        new_due: Arg = "" if due_at is None else to_ms(due_at)
+        with storage_errors():
+            await self._scripts.call(
+                "release_timer", [key], [member, to_ms(claim.lease_until), new_due]
+            )
+
+    async def _claim(
+        self,
+        script: str,
+        keys_of: Callable[[int], list[str]],
+        now: datetime,
+        limit: int,
+        lease_until: datetime,
+    ) -> list[Any]:
+        """Lease up to `limit` due members over all buckets: count, then claim exactly.
+
+        `keys_of(bucket)` are the script's keys, the first one the zset of due times.
+        Counting first (one cheap round trip, the only one when nothing is due) keeps a
+        busy bucket from being over-claimed; the claim is one pipelined round trip.
+        """
+        now_ms = to_ms(now)
+        with storage_errors():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for bucket in range(BUCKETS):
+                    pipe.zcount(keys_of(bucket)[0], "-inf", now_ms)
+                counts = await pipe.execute()
+        start, self._rotation = self._rotation, (self._rotation + 1) % BUCKETS
+        calls: list[tuple[list[str], list[Arg]]] = []
+        remaining = limit
+        for bucket in [(start + i) % BUCKETS for i in range(BUCKETS)]:
+            take = min(counts[bucket], remaining)
+            if take > 0:
+                calls.append((keys_of(bucket), [now_ms, to_ms(lease_until), take]))
+                remaining -= take
+        with storage_errors():
+            return await self._scripts.call_many(script, calls)
+
+    def _timer_keys(self, bucket: int) -> list[str]:
+        return [self._keys.timers(bucket)]
+
+    def _ready_keys(self, bucket: int) -> list[str]:
+        return [self._keys.outbox_ready(bucket), self._keys.outbox_data(bucket)]
+
+    # --- outbox ----------------------------------------------------------------------
+    async def claim_outbox(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxEntry]:
+        replies = await self._claim("claim_outbox", self._ready_keys, now, limit, now + lease)
+        return [decode_entry(raw) for entries in replies for raw in entries]
+
+    def _outbox_keys(self, conversation_id: str) -> list[str]:
+        bucket = bucket_of(conversation_id)
+        return [
+            self._keys.outbox_ready(bucket),
+            self._keys.outbox_data(bucket),
+            self._keys.outbox_queue(conversation_id),
+        ]
+
+    async def ack_outbox(self, entry: OutboxEntry, now: datetime) -> None:
+        keys = self._outbox_keys(entry.conversation_id)
+        with storage_errors():
+            await self._scripts.call("ack_outbox", keys, [entry.entry_id, to_ms(now)])
+
+    async def retry_outbox(self, entry: OutboxEntry, next_at: datetime, error: str) -> None:
+        keys = self._outbox_keys(entry.conversation_id)
+        failed = encode_entry(failed_attempt(entry, error))
+        args: list[Arg] = [entry.entry_id, failed, to_ms(next_at)]
+        with storage_errors():
+            await self._scripts.call("retry_outbox", keys, args)
+
+    async def dead_letter(self, entry: OutboxEntry, error: str, now: datetime) -> None:
+        bucket = bucket_of(entry.conversation_id)
+        keys = [
+            *self._outbox_keys(entry.conversation_id),
+            self._keys.dead(bucket),
+            self._keys.dead_index(bucket),
+        ]
+        dead = DeadLetter(failed_attempt(entry, error), error, now)
+        args: list[Arg] = [entry.entry_id, encode_dead_letter(dead), to_ms(now)]
+        with storage_errors():
+            await self._scripts.call("dead_letter", keys, args)
+
+    async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        if limit < 1:
+            return []
+        with storage_errors():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for bucket in range(BUCKETS):
+                    pipe.zrevrange(self._keys.dead_index(bucket), 0, limit - 1, withscores=True)
+                per_bucket = await pipe.execute()
+            newest = sorted(
+                (
+                    (int(score), text(entry_id), bucket)
+                    for bucket, rows in enumerate(per_bucket)
+                    for entry_id, score in rows
+                ),
+                reverse=True,
+            )[:limit]
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for _, entry_id, bucket in newest:
+                    pipe.hget(self._keys.dead(bucket), entry_id)
+                raws = await pipe.execute()
+        return [decode_dead_letter(raw) for raw in raws if raw is not None]
+
+    # --- lifecycle -------------------------------------------------------------------
+    async def ping(self) -> None:
+        with storage_errors():
+            await self._redis.ping()
+
+    async def close(self) -> None:
+        await self._redis.aclose()

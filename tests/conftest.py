@@ -1,0 +1,96 @@
+"""Shared fixtures. Each area keeps its fixtures in its own delimited section."""
+
+from __future__ import annotations
+
+# ======================================================================================
+# storage: a real Redis for tests, and the stores (tests/storage, and anyone needing one)
+#
+#   redis_url      session: RESHIPBOT_TEST_REDIS_URL if set, else a private redis-server
+#                  on a free port, stopped at the end. With RESHIPBOT_REQUIRE_REDIS=1 a
+#                  missing or failing redis-server fails the tests instead of skipping.
+#   redis_store    a RedisStore with a unique key prefix; its keys are deleted afterwards
+#                  (never FLUSHDB: the server may be shared)
+#   make_redis_store  factory for RedisStores with other options (same cleanup)
+#   clock          a FakeClock
+#   memory_store   a MemoryStore on `clock`
+#   store          parametrized over both backends
+# ======================================================================================
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from bot.clock import FakeClock
+from storage import MemoryStore, RedisStore, Store
+from tests.redis_server import MakeRedisStore, RedisServer, RedisServerError, no_redis
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    configured = os.environ.get("RESHIPBOT_TEST_REDIS_URL")
+    if configured:
+        yield configured
+        return
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    try:
+        server.start()
+    except RedisServerError as exc:
+        no_redis(str(exc))
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+async def _delete_prefix(url: str, prefix: str) -> None:
+    client = aioredis.Redis.from_url(url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=1000)]
+        for start in range(0, len(keys), 500):
+            await client.delete(*keys[start : start + 500])
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def make_redis_store(redis_url: str) -> AsyncIterator[MakeRedisStore]:
+    """RedisStores with a unique prefix each; their keys and connections go afterwards."""
+    made: list[RedisStore] = []
+
+    def make(**options: Any) -> RedisStore:
+        prefix = options.pop("prefix", None) or f"rbtest-{uuid.uuid4().hex[:12]}"
+        store = RedisStore.from_url(redis_url, prefix=prefix, **options)
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        await store.close()
+        await _delete_prefix(redis_url, store.prefix)
+
+
+@pytest.fixture
+def redis_store(make_redis_store: MakeRedisStore) -> RedisStore:
+    return make_redis_store()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def memory_store(clock: FakeClock) -> MemoryStore:
+    return MemoryStore(clock)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request: pytest.FixtureRequest) -> Store:
+    backend: Store = request.getfixturevalue(f"{request.param}_store")
+    return backend
+
+
+# ============================== end of the storage section ============================

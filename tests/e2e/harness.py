@@ -1,0 +1,261 @@
+"""Drive the real bot over HTTP: signed webhooks in, a recording platform out.
+
+`BotHarness` wraps one running reshipbot (aiohttp test server on a real port, with the
+real app, dispatcher, outbox worker and scheduler) and one sandbox platform server that
+verifies signatures and records every call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+import orjson
+
+from bot.clock import OffsetClock
+from bot.sandbox import SandboxState
+from bot.services import Services
+from bot.signing import sign_body
+
+APP_KEY = "e2e-app-key"
+APP_SECRET = "e2e-app-secret-0123456789"
+OLD_APP_SECRET = "e2e-old-app-secret-0123456789"
+AGENT_TOKEN = "e2e-agent-token-0123456789"
+TOKEN_SECRET = "e2e-token-secret-0123456789"
+
+BUYER = {"role": "buyer", "id": "buyer-1"}
+SELLER = {"role": "seller", "id": "seller-1"}
+
+_events = itertools.count(1)
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any
+
+
+@dataclass
+class BotHarness:
+    base_url: str
+    session: aiohttp.ClientSession
+    platform: SandboxState
+    services: Services
+    clock: OffsetClock
+    secret: str = APP_SECRET
+    sent: list[str] = field(default_factory=list)
+
+    # --- webhooks ------------------------------------------------------------------------
+
+    def envelope(
+        self,
+        type_: str,
+        data: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        timestamp: int | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "type": type_,
+            "event_id": event_id or f"evt-{next(_events)}-{uuid.uuid4().hex[:8]}",
+            "shop_id": "shop-1",
+            "timestamp": int(self.clock.now().timestamp()) if timestamp is None else timestamp,
+            "data": data,
+        }
+
+    async def post_raw(
+        self, body: bytes, signature: str | None = None, headers: dict[str, str] | None = None
+    ) -> Answer:
+        sent_headers = {"Content-Type": "application/json"}
+        if signature is None:
+            signature = sign_body(APP_KEY, self.secret, body)
+        if signature:
+            sent_headers["Authorization"] = signature
+        sent_headers.update(headers or {})
+        async with self.session.post(
+            f"{self.base_url}/webhooks/chat", data=body, headers=sent_headers
+        ) as response:
+            raw = await response.read()
+            try:
+                payload = orjson.loads(raw) if raw else None
+            except orjson.JSONDecodeError:
+                payload = raw.decode(errors="replace")
+            return Answer(response.status, payload)
+
+    async def send(self, type_: str, data: dict[str, Any], **options: Any) -> Answer:
+        event = self.envelope(type_, data, **options)
+        self.sent.append(event["event_id"])
+        return await self.post_raw(orjson.dumps(event))
+
+    async def request(
+        self, request_id: str = "RQ-1", conversation_id: str = "conv-1", **overrides: Any
+    ) -> Answer:
+        return await self.send(
+            "reshipment.requested",
+            requested_data(request_id, conversation_id, self.clock, **overrides),
+        )
+
+    async def chat(
+        self, text: str, sender: dict[str, str] = SELLER, conversation_id: str = "conv-1"
+    ) -> Answer:
+        return await self.send(
+            "chat.message",
+            {
+                "conversation_id": conversation_id,
+                "message_id": f"m-{uuid.uuid4().hex[:10]}",
+                "sender": sender,
+                "text": text,
+            },
+        )
+
+    async def click(
+        self,
+        card: dict[str, Any],
+        action: str,
+        actor: dict[str, str],
+        form: dict[str, str] | None = None,
+        token: str | None = None,
+        conversation_id: str = "conv-1",
+    ) -> Answer:
+        if token is None:
+            token = next(a["token"] for a in card["actions"] if a["id"] == action)
+        return await self.send(
+            "card.action",
+            {
+                "conversation_id": conversation_id,
+                "card_id": card["card_id"],
+                "action": action,
+                "token": token,
+                "actor": actor,
+                "form": form or {},
+            },
+        )
+
+    async def logistics(
+        self,
+        tracking_number: str,
+        status: str,
+        carrier: str = "Flash",
+        description: str = "",
+        occurred_at: int | None = None,
+    ) -> Answer:
+        return await self.send(
+            "logistics.updated",
+            {
+                "tracking_number": tracking_number,
+                "carrier": carrier,
+                "status": status,
+                "description": description or status.replace("_", " "),
+                "occurred_at": occurred_at or int(self.clock.now().timestamp()),
+            },
+        )
+
+    # --- reading state --------------------------------------------------------------------
+
+    async def api(self, path: str, token: str | None = AGENT_TOKEN) -> Answer:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with self.session.get(f"{self.base_url}{path}", headers=headers) as response:
+            raw = await response.read()
+            return Answer(response.status, orjson.loads(raw) if raw else None)
+
+    async def get_request(self, request_id: str = "RQ-1") -> dict[str, Any]:
+        answer = await self.api(f"/api/requests/{request_id}")
+        assert answer.status == 200, answer
+        body: dict[str, Any] = answer.body
+        return body
+
+    def card(self, card_id: str) -> dict[str, Any] | None:
+        """The card as the platform shows it now (after in-place updates)."""
+        return self.platform.card(card_id)
+
+    def texts(self, conversation_id: str = "conv-1", audience: str | None = None) -> list[str]:
+        return [
+            message.text or ""
+            for message in self.platform.conversation(conversation_id)
+            if message.type == "text" and (audience is None or message.audience == audience)
+        ]
+
+    async def eventually(
+        self, check: Callable[[], Any], timeout: float = 5.0, what: str = "condition"
+    ) -> Any:
+        """Poll `check` (sync or async) until it returns something truthy."""
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        while time.monotonic() < deadline:
+            last = check()
+            if asyncio.iscoroutine(last):
+                last = await last
+            if last:
+                return last
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
+
+    async def card_at(self, card_id: str, version: int) -> dict[str, Any]:
+        card: dict[str, Any] = await self.eventually(
+            lambda: (c := self.card(card_id)) is not None and c["version"] >= version and c,
+            what=f"card {card_id} at version {version}",
+        )
+        return card
+
+    async def request_at(self, status: str, request_id: str = "RQ-1") -> dict[str, Any]:
+        async def check() -> dict[str, Any] | None:
+            body = await self.get_request(request_id)
+            return body if body["status"] == status else None
+
+        found: dict[str, Any] = await self.eventually(check, what=f"{request_id} {status}")
+        return found
+
+    def advance(self, delta: timedelta) -> None:
+        self.clock.advance(delta)
+
+
+def requested_data(
+    request_id: str, conversation_id: str, clock: OffsetClock, **overrides: Any
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "request_id": request_id,
+        "conversation_id": conversation_id,
+        "requested_at": int(clock.now().timestamp()),
+        "reason": "missing_items",
+        "items": [{"line_id": "L1", "quantity": 2}],
+        "evidence": {
+            "note": "Only one of three cups was in the box.",
+            "image_urls": ["https://img.example/1.jpg"],
+        },
+        "buyer": {"id": BUYER["id"], "locale": "en"},
+        "seller": {"id": SELLER["id"], "locale": "en", "timezone": "Asia/Bangkok", "region": "TH"},
+        "order": {
+            "order_id": "ORD-1",
+            "currency": "USD",
+            "shipping_option": "platform",
+            "lines": [
+                {
+                    "line_id": "L1",
+                    "sku": "CUP",
+                    "name": "Glass cup",
+                    "quantity": 3,
+                    "unit_price": "12.50",
+                },
+                {
+                    "line_id": "L2",
+                    "sku": "SAUCER",
+                    "name": "Saucer",
+                    "quantity": 3,
+                    "unit_price": "4.00",
+                },
+            ],
+        },
+    }
+    for key, value in overrides.items():
+        if key in ("currency", "shipping_option"):
+            data["order"][key] = value
+        else:
+            data[key] = value
+    return data
