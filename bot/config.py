@@ -64,6 +64,7 @@ _DURATION_LIMITS: dict[str, tuple[timedelta, timedelta]] = {
     "seller_reminder_before": (timedelta(0), timedelta(days=365)),
     "max_event_age": (timedelta(seconds=1), timedelta(days=30)),
     "event_ttl": (timedelta(seconds=1), timedelta(days=365)),
+    "worker_lease": (timedelta(seconds=1), timedelta(hours=1)),
 }
 _INT_LIMITS: dict[str, tuple[int, int]] = {
     "port": (1, 65535),
@@ -92,6 +93,7 @@ class Settings(BaseSettings):
     app_secret: tuple[SecretStr, ...] = (SecretStr(DEV_APP_SECRET),)
     platform_url: str | None = None
     redis_url: SecretStr | None = None
+    redis_prefix: str = Field(default="rb", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
     agent_token: tuple[SecretStr, ...] = (SecretStr(DEV_AGENT_TOKEN),)
     token_secret: tuple[SecretStr, ...] = (SecretStr(DEV_TOKEN_SECRET),)
     host: str = "127.0.0.1"
@@ -104,6 +106,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 262144
     max_event_age: timedelta = timedelta(hours=24)
     event_ttl: timedelta = Field(default=MIN_EVENT_TTL)
+    worker_lease: timedelta = timedelta(seconds=30)
     log_level: LogLevel = "INFO"
 
     _ignored_variables: tuple[str, ...] = PrivateAttr(default=())

@@ -68,6 +68,7 @@ from bot.wire import (
     CardActionData,
     ChatMessageData,
     Envelope,
+    FieldProblem,
     LogisticsData,
     RequestedData,
     from_unix,
@@ -87,6 +88,7 @@ class Handled:
     code: str = ""
     message: str = ""
     refusal: Refusal | None = None
+    fields: tuple[FieldProblem, ...] = ()  # for "invalid": which `data` fields are wrong
 
 
 PROCESSED = Handled("processed")
@@ -146,7 +148,7 @@ class Dispatcher:
         command = _create_command(envelope, data)
         check = decide(None, command, self.clock.now(), self.policy)
         if check.refusal is not None:
-            return Handled("invalid", "invalid_data", check.refusal.message, check.refusal)
+            return _invalid_request(check.refusal)
         owner = await self.store.claim_request_id(data.request_id, data.conversation_id)
         if owner != data.conversation_id:
             log.info(
@@ -403,6 +405,15 @@ def _reply_effects(actor: Actor, refusal: Refusal) -> tuple[Effect, ...]:
     if actor.role not in (Role.buyer, Role.seller):
         return ()
     return (Notify(Audience(actor.role.value), refusal.message_id, refusal.params),)
+
+
+def _invalid_request(refusal: Refusal) -> Handled:
+    """T1's guards failed: name the field the way the wire validation does (`data.items[0]…`)."""
+    params = refusal.params
+    field = f"data.{params['field']}" if "field" in params else "data"
+    problem = FieldProblem(field=field, message=str(params.get("problem", refusal.message)))
+    message = f"{problem.field}: {problem.message}"
+    return Handled("invalid", "invalid_data", message, refusal, fields=(problem,))
 
 
 def _word(parsed: ParsedCommand | UsageError) -> str:

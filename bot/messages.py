@@ -143,6 +143,10 @@ MESSAGES: dict[str, str] = {
         "Request {request_id} is in {currency}; offer an amount in {currency}."
     ),
     "refused_invalid_percent": N_("A percentage offer must be between 0% and 100%."),
+    "refused_nothing_to_refund": N_(
+        "The affected items of request {request_id} have no value to refund; "
+        "you can /approve or /reject it."
+    ),
     "refused_offer_limit_reached": N_(
         "No more partial refund offers are possible for request {request_id}; "
         "you can /approve or /reject it."

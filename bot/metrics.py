@@ -64,5 +64,9 @@ class Metrics:
     def dead(self) -> None:
         self.dead_letters.inc()
 
+    # the scheduler's observer
+    def fired(self, kind: str, result: str) -> None:
+        self.timers_fired.labels(kind, result).inc()
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -33,8 +33,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from prometheus_client import CollectorRegistry, Counter
-
 from bot.clock import Clock
 from bot.platform import Delivery, Outcome
 from storage.base import OutboxEntry, Store
@@ -57,35 +55,6 @@ class OutboxMetrics(Protocol):
 
     def dead(self) -> None:
         """One entry became a dead letter."""
-
-
-class PrometheusOutboxMetrics:
-    """`OutboxMetrics` on Prometheus counters."""
-
-    def __init__(self, attempts: Counter, dead_letters: Counter) -> None:
-        self._attempts = attempts  # labelled by `outcome`
-        self._dead_letters = dead_letters
-
-    @classmethod
-    def register(cls, registry: CollectorRegistry) -> PrometheusOutboxMetrics:
-        attempts = Counter(
-            "reshipbot_outbox_attempts",
-            "Platform call attempts by outcome (done, retry, dead).",
-            ["outcome"],
-            registry=registry,
-        )
-        dead = Counter(
-            "reshipbot_outbox_dead_letters",
-            "Platform calls that failed for good.",
-            registry=registry,
-        )
-        return cls(attempts, dead)
-
-    def attempt(self, outcome: str) -> None:
-        self._attempts.labels(outcome=outcome).inc()
-
-    def dead(self) -> None:
-        self._dead_letters.inc()
 
 
 class _NoMetrics:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 from typing import Literal
 
 import aiohttp
@@ -27,7 +28,8 @@ from storage.base import Store
 log = logging.getLogger("reshipbot.services")
 
 Role = Literal["all", "web", "worker"]
-STOP_GRACE = 10.0  # seconds to finish in-flight work on shutdown
+STOP_GRACE = 10.0
+OUTBOX_MIN_LEASE = timedelta(seconds=15)  # seconds to finish in-flight work on shutdown
 
 
 class Services:
@@ -87,6 +89,7 @@ class Services:
                 redis_url.get_secret_value() if redis_url else None,
                 self.clock,
                 self.settings.event_ttl,
+                self.settings.redis_prefix,
             )
             self._owns_store = True
         self._dispatcher = Dispatcher(
@@ -116,8 +119,16 @@ class Services:
             on_result=dispatcher.apply_result,
             on_dead=dispatcher.record_dead,
             metrics=self.metrics,
+            # a lease must outlive a slow platform call, or the entry is sent twice
+            lease=max(self.settings.worker_lease, OUTBOX_MIN_LEASE),
         )
-        self.scheduler = Scheduler(store, dispatcher, self.clock)
+        self.scheduler = Scheduler(
+            store,
+            dispatcher,
+            self.clock,
+            lease=self.settings.worker_lease,
+            observer=self.metrics,
+        )
         self._tasks = [
             asyncio.create_task(self.outbox.run(), name="reshipbot-outbox"),
             asyncio.create_task(self.scheduler.run(), name="reshipbot-scheduler"),

@@ -231,6 +231,8 @@ def refund_in_full(
         return _refusal("proposal_not_allowed", reason=request.reason.value)
     if proposals_closed(request, policy):
         return _refusal("proposals_closed", request_id=request.request_id)
+    if request.affected_value <= 0:
+        return _refusal("nothing_to_refund", request_id=request.request_id)
     change = Change(request, now)
     amount = request.affected_value
     change.set(
@@ -300,17 +302,17 @@ def _too_large(request: ReshipmentRequest, text: str) -> Refusal:
 def offer_partial_refund(
     request: ReshipmentRequest, now: datetime, policy: Policy, cmd: OfferPartialRefund
 ) -> Change | Refusal:
-    """T5 (and T5b when the amount is the whole affected value)."""
-    if not policy.allows(request.reason, Proposal.partial_refund):
-        return _refusal("proposal_not_allowed", reason=request.reason.value)
-    if request.offers_made >= policy.max_partial_offers:
-        code = "proposals_closed" if request.offers_made else "offer_limit_reached"
-        return _refusal(code, request_id=request.request_id)
+    """T5, or T5b (a refund in full, with T4's guards) when the amount is the whole value."""
     amount = offer_amount(request, cmd)
     if not isinstance(amount, Decimal):
         return amount
     if amount == request.affected_value:
         return refund_in_full(request, now, policy, cmd.actor)
+    if not policy.allows(request.reason, Proposal.partial_refund):
+        return _refusal("proposal_not_allowed", reason=request.reason.value)
+    if request.offers_made >= policy.max_partial_offers:
+        code = "proposals_closed" if request.offers_made else "offer_limit_reached"
+        return _refusal(code, request_id=request.request_id)
     due = request.deadlines.seller_due_at
     remaining = (due - now) if due is not None else policy.seller_response_window
     expires = now + policy.offer_window

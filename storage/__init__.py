@@ -16,11 +16,14 @@ from storage.redis import RedisStore
 
 
 def open_store(
-    redis_url: str | None, clock: Clock, event_ttl: timedelta = DEFAULT_EVENT_TTL
+    redis_url: str | None,
+    clock: Clock,
+    event_ttl: timedelta = DEFAULT_EVENT_TTL,
+    prefix: str = "rb",
 ) -> Store:
     """Redis when a URL is configured, else the embedded in-process store."""
     if redis_url:
-        return RedisStore.from_url(redis_url, event_ttl=event_ttl)
+        return RedisStore.from_url(redis_url, event_ttl=event_ttl, prefix=prefix)
     return MemoryStore(clock, event_ttl=event_ttl)
 
 

@@ -78,11 +78,17 @@ class RedisStore(Store):
         event_ttl: timedelta = DEFAULT_EVENT_TTL,
         **redis_options: Any,
     ) -> RedisStore:
-        """A store on a new client; short socket timeouts so a hung Redis is a quick 503."""
+        """A store on a new client; short socket timeouts so a hung Redis is a quick 503.
+
+        The pool is bounded and blocking: beyond `max_connections` (default 64) callers
+        wait for a free connection (up to the socket timeout) instead of failing.
+        """
         redis_options.setdefault("socket_connect_timeout", 1.0)
         redis_options.setdefault("socket_timeout", 2.0)
-        client = aioredis.Redis.from_url(url, **redis_options)
-        return cls(client, prefix=prefix, event_ttl=event_ttl)
+        redis_options.setdefault("max_connections", 64)
+        redis_options.setdefault("timeout", redis_options["socket_timeout"])
+        pool = aioredis.BlockingConnectionPool.from_url(url, **redis_options)
+        return cls(aioredis.Redis.from_pool(pool), prefix=prefix, event_ttl=event_ttl)
 
     @property
     def prefix(self) -> str:

@@ -106,5 +106,8 @@ async def _dispatch(envelope: Envelope, data: object, services: Services) -> web
         log.exception("event failed", extra={"event_id": envelope.event_id})
         return error(503, "unavailable", "the event could not be processed now; retry later")
     if handled.verdict == "invalid":
+        if handled.fields:
+            fields = [problem.model_dump() for problem in handled.fields]
+            return error(422, handled.code, handled.message, fields=fields)
         return error(422, handled.code, handled.message)
     return ok()

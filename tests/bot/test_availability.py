@@ -6,6 +6,8 @@ is shown works, and what is not shown is refused.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from bot.availability import available_commands, card_actions
@@ -233,7 +235,7 @@ def test_help_for_an_agent_says_nothing_in_the_chat() -> None:
 
 def _command_for(word: str, actor: Actor, flow: Flow) -> ActorCommand:
     seller_shipping = flow.request.order.shipping_option is ShippingOption.seller
-    return {
+    table: dict[str, Callable[[], ActorCommand]] = {
         "/approve": lambda: Approve(actor),
         "/reject": lambda: Reject(actor, "other", "We cannot reship this item."),
         "/offer": lambda: OfferPartialRefund(actor, amount="5.00"),
@@ -247,7 +249,8 @@ def _command_for(word: str, actor: Actor, flow: Flow) -> ActorCommand:
         "/track": lambda: Track(actor),
         "/status": lambda: ShowStatus(actor),
         "/help": lambda: Help(actor),
-    }[word]()
+    }
+    return table[word]()
 
 
 ALL_WORDS = (

@@ -41,6 +41,7 @@ from bot.effects import (
     IssueRefund,
     Money,
     Notify,
+    ParamValue,
     SendCard,
     UpdateCard,
 )
@@ -268,6 +269,15 @@ class TestT1Create:
         outcome = decide(None, command, T0, POLICY)
         assert outcome.refusal is not None and outcome.refusal.code == "invalid_request"
         assert outcome.refusal.params["field"] == "order.lines[0].unit_price"
+
+    def test_regression_affected_value_beyond_decimal_precision_is_refused(self) -> None:
+        line = OrderLine(
+            line_id="L1", sku="S", name="Gold", quantity=20, unit_price=Decimal("1e25")
+        )
+        command = create_command(lines=(line,), items=(RequestedItem("L1", 20),))
+        outcome = decide(None, command, T0, POLICY)
+        assert outcome.refusal is not None and outcome.refusal.code == "invalid_request"
+        assert outcome.refusal.params["field"] == "items"
 
     def test_second_event_for_a_known_request_creates_nothing(self) -> None:
         flow = created()
@@ -716,10 +726,7 @@ class TestT5Offer:
         flow = created()
         before = flow.request
         click = CardAction(SELLER, REQUEST_CARD, 1, "offer_partial_refund", {"amount": "nan%"})
-        outcome = flow.attempt(click, after=HOUR)
-        assert outcome.refusal is not None
-        assert_refused(before, outcome, outcome.refusal.code, SELLER)
-        assert outcome.refusal.code in ("invalid_percent", "invalid_amount")
+        assert_refused(before, flow.attempt(click, after=HOUR), "invalid_percent", SELLER)
 
     def test_one_offer_by_default_then_only_approve_or_reject(self) -> None:
         flow = request_in(Status.awaiting_seller, via_offer=True)
@@ -1048,8 +1055,8 @@ class TestSellerWindowAndReminder:
         assert flow.request.status is Status.awaiting_seller
         assert last_entry_type(flow) == "seller_reminder_skipped"
         assert TimerKind.seller_reminder not in timers_for(flow.request)
-        flow.do(TimerFired(TimerKind.seller_deadline))
-        assert flow.request.status is Status.awaiting_shipment
+        approved = flow.do(TimerFired(TimerKind.seller_deadline)).request
+        assert approved is not None and approved.status is Status.awaiting_shipment
 
 
 # ======================================================================================
@@ -1089,7 +1096,11 @@ class TestT10Ship:
         assert flow.request.status is Status.shipped
         assert card(flow, SHIPMENT_CARD).version == 1
         assert card(flow, SHIPMENT_CARD).audience is Audience.buyer
-        tracking = {"request_id": "R1", "carrier": CARRIER, "tracking_number": TRACKING}
+        tracking: dict[str, ParamValue] = {
+            "request_id": "R1",
+            "carrier": CARRIER,
+            "tracking_number": TRACKING,
+        }
         assert same_effects(
             outcome.effects,
             UpdateCard(REQUEST_CARD),
@@ -1107,7 +1118,7 @@ class TestT10Ship:
         assert shipment is not None
         assert shipment.shipping_option is ShippingOption.seller
         assert (shipment.carrier, shipment.tracking_number) == (SELLER_CARRIER, SELLER_TRACKING)
-        tracking = {
+        tracking: dict[str, ParamValue] = {
             "request_id": "R1",
             "carrier": SELLER_CARRIER,
             "tracking_number": SELLER_TRACKING,

@@ -18,9 +18,10 @@ from typing import Any
 
 import aiohttp
 import orjson
+import pytest
 
 from bot.clock import OffsetClock
-from bot.sandbox import SandboxState
+from bot.sandbox import SandboxCall, SandboxState
 from bot.services import Services
 from bot.signing import sign_body
 
@@ -32,6 +33,18 @@ TOKEN_SECRET = "e2e-token-secret-0123456789"
 
 BUYER = {"role": "buyer", "id": "buyer-1"}
 SELLER = {"role": "seller", "id": "seller-1"}
+OTHER_BUYER = {"role": "buyer", "id": "buyer-2"}
+OTHER_SELLER = {"role": "seller", "id": "seller-2"}
+AGENT = {"role": "agent", "id": "agent-1"}
+
+memory_only = pytest.mark.parametrize("backend", ["memory"])
+"""Narrow a test to the memory store (for slow or store-independent cases)."""
+
+
+def card_id(kind: str, request_id: str = "RQ-1") -> str:
+    """The id of a request's card: `request`/`offer` (…) with its fixed reader."""
+    audience = "seller" if kind == "request" else "buyer"
+    return f"{request_id}.{kind}.{audience}"
 
 _events = itertools.count(1)
 
@@ -47,8 +60,9 @@ class BotHarness:
     base_url: str
     session: aiohttp.ClientSession
     platform: SandboxState
-    services: Services
+    services: Services | None
     clock: OffsetClock
+    app_key: str = APP_KEY
     secret: str = APP_SECRET
     sent: list[str] = field(default_factory=list)
 
@@ -75,7 +89,7 @@ class BotHarness:
     ) -> Answer:
         sent_headers = {"Content-Type": "application/json"}
         if signature is None:
-            signature = sign_body(APP_KEY, self.secret, body)
+            signature = sign_body(self.app_key, self.secret, body)
         if signature:
             sent_headers["Authorization"] = signature
         sent_headers.update(headers or {})
@@ -212,8 +226,98 @@ class BotHarness:
         found: dict[str, Any] = await self.eventually(check, what=f"{request_id} {status}")
         return found
 
+    async def reply(
+        self,
+        containing: str,
+        audience: str | None = None,
+        conversation_id: str = "conv-1",
+        since: int = 0,
+    ) -> str:
+        """The chat text (to `audience`) containing `containing`, once it arrived.
+
+        `since` skips the conversation's first texts (`len(texts())` before the action).
+        """
+
+        def check() -> str | None:
+            texts = [m for m in self.platform.conversation(conversation_id) if m.type == "text"]
+            for message in texts[since:]:
+                if containing in (message.text or "") and audience in (None, message.audience):
+                    return message.text
+            return None
+
+        found: str = await self.eventually(
+            check, what=f"a text to {audience or 'anyone'} containing {containing!r}"
+        )
+        return found
+
+    async def settle(self, quiet: float = 0.1) -> None:
+        """Wait until nothing is in flight and the platform got no call for `quiet` s."""
+        outbox = self.services.outbox
+        seen, still_since = -1, time.monotonic()
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            busy = outbox is not None and outbox.in_flight > 0
+            if busy or len(self.platform.calls) != seen:
+                seen, still_since = len(self.platform.calls), time.monotonic()
+            elif time.monotonic() - still_since >= quiet:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("the bot kept calling the platform")
+
+    def calls(self, path_prefix: str) -> list[SandboxCall]:
+        return self.platform.calls_to(path_prefix)
+
+    async def timeline(self, request_id: str = "RQ-1") -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = (await self.get_request(request_id))["timeline"]
+        return entries
+
+    async def field_set(self, name: str, request_id: str = "RQ-1") -> Any:
+        """Wait until the request's `name` is set (from a platform answer); return it."""
+
+        async def check() -> Any:
+            return (await self.get_request(request_id))[name]
+
+        return await self.eventually(check, what=f"{request_id} {name}")
+
+    async def tracking_number(self, request_id: str = "RQ-1") -> str:
+        async def check() -> str | None:
+            shipment = (await self.get_request(request_id))["shipment"]
+            return shipment and shipment["tracking_number"]
+
+        number: str = await self.eventually(check, what=f"{request_id} tracking number")
+        return number
+
     def advance(self, delta: timedelta) -> None:
         self.clock.advance(delta)
+
+    # --- journeys: a request brought to a state, the usual way ----------------------------
+
+    async def requested(self, request_id: str = "RQ-1", **overrides: Any) -> dict[str, Any]:
+        """A new request; returns the seller's request card as the platform shows it."""
+        answer = await self.request(request_id, **overrides)
+        assert answer.status == 200, answer
+        return await self.card_at(card_id("request", request_id), 1)
+
+    async def approved(self, request_id: str = "RQ-1", **overrides: Any) -> None:
+        """Requested, approved by the seller, the replacement order created."""
+        conversation_id = overrides.get("conversation_id", "conv-1")
+        await self.requested(request_id, **overrides)
+        answer = await self.chat(f"/approve #{request_id}", conversation_id=conversation_id)
+        assert answer.status == 200, answer
+        await self.field_set("replacement_order_id", request_id)
+
+    async def offered(self, amount: str = "10.00", **overrides: Any) -> dict[str, Any]:
+        """Requested, and the seller offered `amount`; returns the buyer's offer card."""
+        await self.requested(**overrides)
+        assert (await self.chat(f"/offer {amount}")).status == 200
+        await self.request_at("offer_pending")
+        return await self.card_at(card_id("offer"), 1)
+
+    async def shipped(self, **overrides: Any) -> str:
+        """Approved and shipped with platform shipping; returns the tracking number."""
+        await self.approved(**overrides)
+        assert (await self.chat("/ship")).status == 200
+        return await self.tracking_number()
 
 
 def requested_data(

@@ -12,11 +12,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry
 
 from bot.clock import FakeClock
 from bot.errors import StorageUnavailable
-from bot.outbox import OutboxWorker, PrometheusOutboxMetrics
+from bot.metrics import Metrics
+from bot.outbox import OutboxWorker
 from bot.platform import Delivery, PlatformClient
 from bot.sandbox import SandboxState
 from storage import MemoryStore, Store
@@ -308,8 +308,8 @@ async def test_a_client_that_raises_counts_as_a_retry(
 async def test_prometheus_metrics_count_attempts_and_dead_letters(
     memory_store: MemoryStore, clock: FakeClock
 ) -> None:
-    registry = CollectorRegistry()
-    metrics = PrometheusOutboxMetrics.register(registry)
+    metrics = Metrics()
+    registry = metrics.registry
     await enqueue(memory_store, text_entry("a"), text_entry("b"))
     client = ScriptedClient(Delivery.done({}), Delivery.dead("HTTP 400: no"))
     worker = worker_for(memory_store, client, clock, metrics=metrics)

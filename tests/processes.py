@@ -1,0 +1,111 @@
+"""Real `reshipbot serve` processes for tests: start, wait until ready, kill -9, stop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.redis_server import free_port
+
+READY_TIMEOUT = 20.0
+
+
+class BotProcess:
+    """One `python -m bot.cli serve` child with its own port and log file."""
+
+    def __init__(
+        self, env: dict[str, str], log_dir: Path, role: str = "all", name: str = "bot"
+    ) -> None:
+        self.port = free_port()
+        self.role = role
+        self.name = name
+        self.env = {
+            **os.environ,
+            **env,
+            "RESHIPBOT_PORT": str(self.port),
+            "RESHIPBOT_HOST": "127.0.0.1",
+        }
+        self.log_path = log_dir / f"{name}-{self.port}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> BotProcess:
+        """Spawn and wait until it answers (web) or says it runs (worker).
+
+        Waiting is asynchronous so servers in the test's own loop (a recording platform)
+        keep answering meanwhile.
+        """
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "serve", "--role", self.role],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        if self.role == "worker":
+            await self.wait_for_log("reshipbot worker")
+        else:
+            await self.wait_ready()
+        return self
+
+    async def wait_ready(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            self._check_alive()
+            if await asyncio.to_thread(self._ready):
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{self.name} not ready in {READY_TIMEOUT}s:\n{self.output()}")
+
+    def _ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/readyz", timeout=1) as answer:
+                return bool(answer.status == 200)
+        except OSError:
+            return False
+
+    async def wait_for_log(self, text: str) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            self._check_alive()
+            if text in self.output():
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{self.name} did not log {text!r}:\n{self.output()}")
+
+    def _check_alive(self) -> None:
+        if self.process is not None and self.process.poll() is not None:
+            raise AssertionError(
+                f"{self.name} exited with {self.process.returncode}:\n{self.output()}"
+            )
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill9(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    async def terminate(self, timeout: float = 20.0) -> int:
+        """SIGTERM and wait (without blocking the loop); returns the exit code."""
+        if self.process is None:
+            return 0
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return await asyncio.to_thread(self.process.wait, timeout)
+
+    async def stop(self) -> None:
+        try:
+            await self.terminate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.kill9()
