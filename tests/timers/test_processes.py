@@ -173,16 +173,25 @@ async def test_two_workers_fire_every_timer_once(fleet: Fleet) -> None:
     bot = fleet.harness
     windows = {"RESHIPBOT_SELLER_RESPONSE_WINDOW": "4s", "RESHIPBOT_OFFER_WINDOW": "2s"}
     await fleet.start("web", **windows)
-    await fleet.start("worker", **windows)
-    await fleet.start("worker", **windows)
     ids = [f"RQ-{n}" for n in range(16)]
     answers = await asyncio.gather(*(bot.request(rid, f"conv-{rid}") for rid in ids))
     assert {answer.status for answer in answers} == {200}
-    offered = ids[::2]
+    offered = ids[1::2]
     answers = await asyncio.gather(
         *(bot.chat("/offer 10", conversation_id=f"conv-{rid}") for rid in offered)
     )
     assert {answer.status for answer in answers} == {200}
+    early = await bot.get_request(ids[0])
+    await asyncio.sleep(
+        max(0.0, (_at(early["deadlines"]["seller_due_at"]) - datetime.now(UTC)).total_seconds())
+        + 0.5
+    )
+    # past the deadlines with only the web process: no timer ran, nothing was sent
+    assert (await bot.get_request(ids[0]))["status"] == "awaiting_seller"
+    assert (await bot.get_request(ids[1]))["status"] == "offer_pending"
+    assert bot.platform.calls == []
+    await fleet.start("worker", **windows)
+    await fleet.start("worker", **windows)
 
     async def all_approved() -> bool:
         found = await asyncio.gather(*(bot.get_request(rid) for rid in ids))
@@ -192,7 +201,10 @@ async def test_two_workers_fire_every_timer_once(fleet: Fleet) -> None:
     for rid in ids:
         request = await bot.get_request(rid)
         assert len(_entries(request, "auto_approved")) == 1, rid
-        assert len(_entries(request, "offer_expired")) == (1 if rid in offered else 0), rid
+        assert len(_entries(request, "offer_expired")) == (1 if rid in offered else 0), (
+            rid,
+            [(e["type"], e["at"]) for e in request["timeline"]],
+        )
         assert request["decided_by"] == "platform"
 
     def orders_delivered() -> bool:

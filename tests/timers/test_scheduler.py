@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from bot.clock import FakeClock
 from bot.commands import TimerKind
 from bot.models import OfferStatus, Status
-from storage.base import RequestFilter
-from tests.timers.rig import BUYER, Rig
+from bot.services import Services
+from storage.base import RequestFilter, Store
+from tests.timers.rig import BUYER, Rig, settings
 
 
 async def test_seller_deadline_fires_at_due_time_and_not_before(rig: Rig) -> None:
@@ -172,3 +174,28 @@ async def test_a_timer_claimed_too_early_is_put_back(rig: Rig) -> None:
     rig.clock.set(due)
     assert await rig.fire() >= 1  # back at its real due time, not an hour later
     assert (await rig.get()).status is Status.awaiting_shipment
+
+
+async def test_the_offer_key_lives_exactly_as_long_as_the_pending_offer(rig: Rig) -> None:
+    await rig.request()
+    assert await rig.store.offer_ttl("conv-RQ-1", "RQ-1") is None
+    await rig.chat("/offer 10")
+    ttl = await rig.store.offer_ttl("conv-RQ-1", "RQ-1")
+    assert ttl is not None and timedelta(hours=23, minutes=59) < ttl <= timedelta(hours=24)
+    await rig.chat("/decline", sender=BUYER)
+    assert await rig.store.offer_ttl("conv-RQ-1", "RQ-1") is None
+
+
+async def test_a_web_only_process_runs_no_timers(store: Store, clock: FakeClock) -> None:
+    services = Services(settings(), clock, role="web", store=store)
+    await services.start()
+    try:
+        assert services.scheduler is None and services.outbox is None
+    finally:
+        await services.stop()
+    everything = Services(settings(), clock, role="all", store=store)
+    await everything.start()
+    try:
+        assert everything.scheduler is not None and everything.outbox is not None
+    finally:
+        await everything.stop()
