@@ -69,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--url", help="the bot's base URL (default: from HOST and PORT)")
         sub.add_argument("--conversation", default="conv-demo-1")
         sub.set_defaults(run=_send)
+    cards = commands.add_parser("cards", help="card tools")
+    card_tools = cards.add_subparsers(title="tools", dest="tool", required=True)
+    preview = card_tools.add_parser(
+        "preview", help="render every card kind and state in every locale to HTML pages"
+    )
+    preview.add_argument("--out", required=True, help="the directory to write the pages to")
+    preview.set_defaults(run=_cards_preview)
     return parser
 
 
@@ -145,6 +152,19 @@ def _client_host(settings: Settings) -> str:
 
 def _uses_dev_token(settings: Settings) -> bool:
     return any(token.get_secret_value() == DEV_AGENT_TOKEN for token in settings.agent_token)
+
+
+# --- cards preview -----------------------------------------------------------------------
+
+
+def _cards_preview(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cards.preview import write_preview
+
+    for path in write_preview(Path(args.out)):
+        print(path)
+    return 0
 
 
 # --- send --------------------------------------------------------------------------------

@@ -8,7 +8,9 @@ compare-and-set. A conflict means someone else committed first: read and decide 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -149,7 +151,9 @@ class Dispatcher:
         check = decide(None, command, self.clock.now(), self.policy)
         if check.refusal is not None:
             return _invalid_request(check.refusal)
-        owner = await self.store.claim_request_id(data.request_id, data.conversation_id)
+        owner = await self.store.claim_request_id(
+            data.request_id, data.conversation_id, order_id=data.order.order_id
+        )
         if owner != data.conversation_id:
             log.info(
                 "request id already used in another conversation",
@@ -316,7 +320,9 @@ class Dispatcher:
         decider: Decider,
         ack: str | None = None,
     ) -> Handled:
-        for _ in range(self._max_attempts):
+        for attempt in range(self._max_attempts):
+            if attempt:
+                await asyncio.sleep(conflict_pause(attempt))
             view = await self.store.read_conversation(conversation_id, event_id)
             if view.duplicate:
                 return DUPLICATE
@@ -399,6 +405,15 @@ class Dispatcher:
 
 
 # --- helpers ---------------------------------------------------------------------------
+
+
+def conflict_pause(attempt: int) -> float:
+    """Seconds to wait before attempt `attempt` (≥ 1) after losing a compare-and-set.
+
+    Jittered and growing (to 50 ms), so a burst of events on one conversation spreads
+    out instead of re-reading in lockstep, where each round lets only one of them win.
+    """
+    return random.uniform(0, min(0.05, 0.001 * 2**attempt))
 
 
 def _reply_effects(actor: Actor, refusal: Refusal) -> tuple[Effect, ...]:

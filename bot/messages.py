@@ -25,7 +25,7 @@ MESSAGES: dict[str, str] = {
     ),
     "approved_seller": N_(
         "You approved reshipment {request_id}. Ship the replacement by {ship_by} with "
-        "the order's {shipping_option} shipping, at your cost. Send /ship when it is ready."
+        "the order's {shipping_option}, at your cost. Send /ship when it is ready."
     ),
     "auto_approved_buyer": N_(
         "The seller did not answer in time, so your reshipment (request {request_id}) was "
@@ -33,7 +33,7 @@ MESSAGES: dict[str, str] = {
     ),
     "auto_approved_seller": N_(
         "You did not answer request {request_id} in time, so it was approved automatically. "
-        "Ship the replacement by {ship_by} with the order's {shipping_option} shipping, "
+        "Ship the replacement by {ship_by} with the order's {shipping_option}, "
         "at your cost."
     ),
     "offer_sent_seller": N_(
@@ -199,8 +199,9 @@ LABELS: dict[str, str] = {
     "cancelled": N_("cancelled"),
     "missing_items": N_("missing items"),
     "broken_or_unusable": N_("broken or unusable items"),
-    "platform": N_("platform"),
-    "seller": N_("seller"),
+    # shipping options, as in "with the order's {shipping_option}"
+    "platform": N_("platform shipping"),
+    "seller": N_("seller shipping"),
     "requested": N_("shipment requested"),
     "label_created": N_("label created"),
     "picked_up": N_("picked up"),

@@ -216,6 +216,9 @@ class OutboxWorker:
             await self._settle(entry, delivery)
         except Exception:  # the entry stays leased and is claimed again at lease end
             log.exception("outbox: recording the outcome failed", extra=_fields(entry))
+        if delivery.outcome is not Outcome.retry:
+            # the conversation's next entry is due now: claim it without waiting a poll
+            self._wake.set()
 
     async def _settle(self, entry: OutboxEntry, delivery: Delivery) -> None:
         now = self._clock.now()

@@ -20,26 +20,41 @@ from babel.support import NullTranslations
 
 from bot.effects import Money, ParamValue
 from bot.messages import COMMAND_HELP, LABELS, N_
-from bot.models import TrackingEvent
+from bot.models import RejectCode, TrackingEvent
 from cards.locales import DEFAULT_TIMEZONE, zone
+from cards.usage import translate_usage
 
 NBSP = "\u00a0"
 
-# Parameters whose values are enum values with a label in `bot.messages.LABELS`.
-LABELLED_PARAMS = frozenset({"status", "shipment_status", "reason", "shipping_option", "code"})
+# Parameters whose values are enum values with a label in `bot.messages.LABELS`. (`code`,
+# an unknown reject code as typed, is echoed as typed.)
+LABELLED_PARAMS = frozenset({"status", "shipment_status", "reason", "shipping_option"})
+REJECT_CODES = frozenset(code.value for code in RejectCode)
 
 EVENT_LINE = N_("%(when)s — %(status)s: %(description)s")
 EVENT_LINE_BARE = N_("%(when)s — %(status)s")
 NO_EVENTS = N_("No tracking events yet.")
+# TRANSLATORS: a reject code and what it means, in the list of codes a seller may use.
+REJECT_CODE_ITEM = N_("%(code)s (%(meaning)s)")
 
-# English reads best as "Thu 27 Nov, 14:05"; other locales get CLDR's own arrangement.
-_MOMENT_PATTERNS = {"en": "EEE d MMM, HH:mm"}
+# Short weekday, day, month and 24-hour time, as each language writes them (from CLDR's
+# MMMEd and Hm, fixed here so that a Babel upgrade cannot silently change every card):
+# "Fri 27 Nov, 21:00", "vie, 27 nov, 21:00", "Jum, 27 Nov, 21.00", "ศ. 27 พ.ย. 21:00 น.",
+# "21:00 Th 6, 27 thg 11". The reader's timezone is added after it in parentheses.
+_MOMENT_PATTERNS = {
+    "en": "EEE d MMM, HH:mm",
+    "es": "EEE, d MMM, H:mm",
+    "id": "EEE, d MMM, HH.mm",
+    "th": "EEE d MMM HH:mm น.",
+    "vi": "H:mm EEE, d MMM",
+}
 
 
 def moment_pattern(locale: Locale) -> str:
     """A short weekday-day-month-time pattern for `locale`, 24-hour, without the year."""
     if locale.language in _MOMENT_PATTERNS:
         return _MOMENT_PATTERNS[locale.language]
+    # Any other locale: CLDR's own arrangement.
     skeletons = locale.datetime_skeletons
     day = skeletons[match_skeleton("MMMEd", skeletons) or "MMMEd"].pattern
     time = skeletons[match_skeleton("Hm", skeletons) or "Hm"].pattern
@@ -159,6 +174,8 @@ class ReaderFormat:
         if isinstance(value, int):
             return self.kit.number(value)
         if isinstance(value, str):
+            if name == "usage":
+                return translate_usage(value, self.gettext)
             return self.label(value) if name in LABELLED_PARAMS else value
         return self._sequence(name, value)
 
@@ -169,7 +186,15 @@ class ReaderFormat:
         words = [str(item) for item in values]
         if name == "commands":
             return "\n".join(self._command_help(word) for word in words)
+        if name == "codes":
+            return ", ".join(self._reject_code(word) for word in words)
         return ", ".join(words)
+
+    def _reject_code(self, code: str) -> str:
+        """`evidence_insufficient (the evidence is not sufficient)`: typed as is, explained."""
+        if code not in REJECT_CODES:
+            return code
+        return self.gettext(REJECT_CODE_ITEM) % {"code": code, "meaning": self.label(code)}
 
     def _command_help(self, word: str) -> str:
         english = COMMAND_HELP.get(word)

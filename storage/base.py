@@ -3,8 +3,13 @@
 Layout (SPEC §5): all of a conversation's requests, their timers, the offer keys, the
 processed-event markers and the outbox entries live in one *bucket* chosen by the
 conversation id, so a transition commits in one atomic step on one Redis hash slot.
-Two global indexes (request id → conversation, tracking number → request) are written
-before the commit that needs them; the request itself stays the truth.
+Three global indexes (request id → conversation, order id → request ids, tracking
+number → request) are written before the commit that needs them; the request itself
+stays the truth.
+
+For the agent console, every commit that changes a request publishes a `Change` notice
+(`subscribe()`), and each conversation keeps a short log of the chat messages the bot
+delivered in it (`sent_messages()`), written when the outbox entry is acknowledged.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from bot.commands import TimerKind
 from bot.models import ReshipmentRequest, Status
@@ -91,6 +96,75 @@ class Commit:
     ack_outbox: str | None = None
 
 
+@dataclass(frozen=True)
+class Change:
+    """A notice that something agents watch changed, published after the write.
+
+    `kind` "request": a commit changed request `request_id` (now at `version`, in
+    `status`); "message": the bot delivered (or gave up on) a chat message in the
+    conversation. Notices are hints to read again, not the truth: a subscriber that
+    falls behind or loses its connection misses some and must read the store.
+    """
+
+    kind: Literal["request", "message"]
+    conversation_id: str
+    request_id: str | None = None
+    version: int = 0
+    status: str | None = None
+
+
+class ChangeFeed(abc.ABC):
+    """The changes published from `open()` on; use it as `async with store.subscribe() as f`.
+
+    Iterating yields `Change`s until the feed is closed. A backend that loses its
+    connection raises `StorageUnavailable` from `next()`; subscribe again to go on.
+    """
+
+    async def __aenter__(self) -> ChangeFeed:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def __aiter__(self) -> ChangeFeed:
+        return self
+
+    async def __anext__(self) -> Change:
+        return await self.next()
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Start listening: every change committed after this returns is seen."""
+
+    @abc.abstractmethod
+    async def next(self) -> Change:
+        """The next change (waits for one); `StopAsyncIteration` once closed."""
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """One chat message the bot delivered in a conversation (or gave up on), as logged.
+
+    `kind` is `text`, `card` (a new card) or `card_update`; `text` is the text (cut
+    short) or the card's title. `delivered` False: it became a dead letter (`error`).
+    """
+
+    at: datetime
+    request_id: str | None
+    audience: str
+    kind: str
+    text: str
+    card_id: str | None = None
+    card_version: int | None = None
+    card_status: str | None = None
+    delivered: bool = True
+    error: str | None = None
+
+
 class CommitResult(enum.Enum):
     ok = "ok"
     conflict = "conflict"  # the stored version moved on: read again and decide again
@@ -141,8 +215,18 @@ class Store(abc.ABC):
         """The conversation holding `request_id`, or None."""
 
     @abc.abstractmethod
-    async def claim_request_id(self, request_id: str, conversation_id: str) -> str:
-        """Bind a new request id to its conversation (first writer wins); returns the owner."""
+    async def claim_request_id(
+        self, request_id: str, conversation_id: str, order_id: str | None = None
+    ) -> str:
+        """Bind a new request id to its conversation (first writer wins); returns the owner.
+
+        With `order_id`, the request id is also added to that order's index (in the same
+        round trip), for `locate_order`.
+        """
+
+    @abc.abstractmethod
+    async def locate_order(self, order_id: str) -> tuple[str, ...]:
+        """Ids of the requests claimed for this order id (sorted; some may not exist)."""
 
     @abc.abstractmethod
     async def locate_tracking(self, tracking_number: str) -> tuple[str, str] | None:
@@ -186,7 +270,10 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def ack_outbox(self, entry: OutboxEntry, now: datetime) -> None:
-        """Delivered: remove it and let the conversation's next entry go."""
+        """Delivered: remove it and let the conversation's next entry go.
+
+        A chat message is added to the conversation's `sent_messages` log, atomically.
+        """
 
     @abc.abstractmethod
     async def retry_outbox(self, entry: OutboxEntry, next_at: datetime, error: str) -> None:
@@ -194,11 +281,24 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def dead_letter(self, entry: OutboxEntry, error: str, now: datetime) -> None:
-        """Failed for good: keep it for agents and let the conversation's next entry go."""
+        """Failed for good: keep it for agents and let the conversation's next entry go.
+
+        A chat message is logged in `sent_messages` as not delivered.
+        """
 
     @abc.abstractmethod
     async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         """Dead letters, newest first."""
+
+    # --- what agents watch ----------------------------------------------------------
+    @abc.abstractmethod
+    async def sent_messages(self, conversation_id: str) -> list[SentMessage]:
+        """The chat messages logged for the conversation, oldest first (the last few
+        hundred; a log untouched for `MESSAGE_LOG_TTL` is forgotten)."""
+
+    @abc.abstractmethod
+    def subscribe(self) -> ChangeFeed:
+        """A feed of the changes committed by any process sharing this store."""
 
     # --- lifecycle -------------------------------------------------------------------
     @abc.abstractmethod

@@ -2,8 +2,8 @@
 
 A conversation lives in one of `BUCKETS` buckets (crc32 of its id). All keys of a bucket
 share the hash tag `{b<n>}`, so a commit touches one Redis Cluster slot and runs as one
-Lua script. The two global indexes (request id, tracking number) are single keys, used
-alone, and need no tag.
+Lua script. The global indexes (request id, order id, tracking number) are single keys,
+used alone, and need no tag. The changes channel is a pub/sub channel, not a key.
 
     <prefix>:{bN}:conv:<conversation_id>   hash  r:<request_id> → JSON, v:<request_id> → version
     <prefix>:{bN}:timers                   zset  "<kind> <conversation_id> <request_id>" → due ms
@@ -14,8 +14,11 @@ alone, and need no tag.
     <prefix>:{bN}:obd                      hash  entry id → entry JSON
     <prefix>:{bN}:obq:<conversation_id>    list  the conversation's entry ids, oldest first
     <prefix>:{bN}:dead / :deadz            hash  id → dead letter JSON / zset id → failed ms
+    <prefix>:{bN}:msg:<conversation_id>    list  the chat messages sent, oldest first (capped)
     <prefix>:rid:<request_id>              string conversation id
+    <prefix>:ord:<order_id>                set   request ids claimed for the order
     <prefix>:trk:<tracking_number>         string "<conversation_id> <request_id>"
+    <prefix>:changes                       pub/sub channel of change notices (JSON)
 
 Ids never contain whitespace, so a space separates the parts of a member. The queue
 member starts with the request id so that requests with the same deadline sort by id.
@@ -79,6 +82,16 @@ class Keys:
 
     def dead_index(self, bucket: int) -> str:
         return f"{self.bucket(bucket)}deadz"
+
+    def messages(self, conversation_id: str) -> str:
+        return f"{self._of(conversation_id)}msg:{conversation_id}"
+
+    def order_index(self, order_id: str) -> str:
+        return f"{self.prefix}:ord:{order_id}"
+
+    def changes(self) -> str:
+        """The pub/sub channel every commit publishes its change notice on."""
+        return f"{self.prefix}:changes"
 
     def request_index(self, request_id: str) -> str:
         return f"{self.prefix}:rid:{request_id}"

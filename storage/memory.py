@@ -17,6 +17,8 @@ from bot.clock import Clock
 from bot.commands import TimerKind
 from bot.models import ReshipmentRequest
 from storage.base import (
+    Change,
+    ChangeFeed,
     Commit,
     CommitResult,
     ConversationView,
@@ -24,6 +26,7 @@ from storage.base import (
     OutboxEntry,
     RequestFilter,
     RequestPage,
+    SentMessage,
     Store,
     TimerClaim,
 )
@@ -38,7 +41,16 @@ from storage.codec import (
     queue_score,
     to_ms,
 )
+from storage.fanout import FanOut
 from storage.keys import bucket_of, parse_timer_member, queue_member, timer_member
+from storage.messages import (
+    MESSAGE_LOG_SIZE,
+    MESSAGE_LOG_TTL,
+    decode_message,
+    encode_message,
+    message_change,
+    message_record,
+)
 from storage.paging import Position, paginate
 from storage.scoreset import ScoreSet
 
@@ -86,10 +98,14 @@ class MemoryStore(Store):
         self._marker_expiry: list[tuple[int, tuple[int, str]]] = []  # heap, for cleanup
         self._offers: dict[tuple[str, str], int] = {}  # (conversation, request) → expiry ms
         self._request_owner: dict[str, str] = {}
+        self._orders: dict[str, set[str]] = {}  # order id → request ids
         self._tracking: dict[str, tuple[str, str]] = {}
         self._timers = ScoreSet()
         self._outbox = _Outbox()
         self._dead: dict[str, tuple[int, DeadLetter]] = {}
+        # conversation id → (expiry ms, its last chat messages, encoded as on Redis)
+        self._messages: dict[str, tuple[int, deque[bytes]]] = {}
+        self._changes = FanOut()
 
     def _now(self) -> int:
         return to_ms(self._clock.now())
@@ -111,8 +127,15 @@ class MemoryStore(Store):
     async def locate_request(self, request_id: str) -> str | None:
         return self._request_owner.get(request_id)
 
-    async def claim_request_id(self, request_id: str, conversation_id: str) -> str:
+    async def claim_request_id(
+        self, request_id: str, conversation_id: str, order_id: str | None = None
+    ) -> str:
+        if order_id is not None:
+            self._orders.setdefault(order_id, set()).add(request_id)
         return self._request_owner.setdefault(request_id, conversation_id)
+
+    async def locate_order(self, order_id: str) -> tuple[str, ...]:
+        return tuple(sorted(self._orders.get(order_id, ())))
 
     async def locate_tracking(self, tracking_number: str) -> tuple[str, str] | None:
         return self._tracking.get(tracking_number)
@@ -155,6 +178,15 @@ class MemoryStore(Store):
             if (stored.version if stored is not None else 0) != commit.expected_version:
                 return CommitResult.conflict
             self._write_request(commit, request)
+            self._changes.publish(
+                Change(
+                    "request",
+                    conversation_id,
+                    request.request_id,
+                    request.version,
+                    request.status.value,
+                )
+            )
         if commit.event_id is not None:
             self._mark_processed(conversation_id, commit.event_id)
         now = to_ms(commit.now)
@@ -219,7 +251,8 @@ class MemoryStore(Store):
         return [copy_entry(self._outbox.entries[entry_id]) for entry_id, _ in leased]
 
     async def ack_outbox(self, entry: OutboxEntry, now: datetime) -> None:
-        self._outbox.pop_head(entry.conversation_id, entry.entry_id, to_ms(now))
+        if self._outbox.pop_head(entry.conversation_id, entry.entry_id, to_ms(now)) is not None:
+            self._log_message(entry, message_record(entry, now))
 
     async def retry_outbox(self, entry: OutboxEntry, next_at: datetime, error: str) -> None:
         if not self._outbox.is_head(entry.conversation_id, entry.entry_id):
@@ -232,6 +265,7 @@ class MemoryStore(Store):
             return
         dead = DeadLetter(copy_entry(failed_attempt(entry, error)), error, now)
         self._dead[entry.entry_id] = (to_ms(now), dead)
+        self._log_message(entry, message_record(entry, now, delivered=False, error=error))
 
     async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         if limit < 1:
@@ -240,6 +274,29 @@ class MemoryStore(Store):
             ((failed, entry_id) for entry_id, (failed, _) in self._dead.items()), reverse=True
         )
         return [self._dead[entry_id][1] for _, entry_id in newest[:limit]]
+
+    # --- what agents watch ----------------------------------------------------------
+    def _log_message(self, entry: OutboxEntry, message: SentMessage | None) -> None:
+        if message is None:
+            return
+        conversation_id = entry.conversation_id
+        now = self._now()
+        expires, log = self._messages.get(conversation_id, (0, deque()))
+        if expires <= now:
+            log = deque(maxlen=MESSAGE_LOG_SIZE)
+        log.append(encode_message(message))
+        self._messages[conversation_id] = (now + duration_ms(MESSAGE_LOG_TTL), log)
+        self._changes.publish(message_change(entry))
+
+    async def sent_messages(self, conversation_id: str) -> list[SentMessage]:
+        expires, log = self._messages.get(conversation_id, (0, deque()))
+        if expires <= self._now():
+            self._messages.pop(conversation_id, None)
+            return []
+        return [decode_message(raw) for raw in log]
+
+    def subscribe(self) -> ChangeFeed:
+        return self._changes.feed()
 
     # --- lifecycle -------------------------------------------------------------------
     async def ping(self) -> None:

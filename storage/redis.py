@@ -1,9 +1,12 @@
 """The Redis store: production, shared by several processes and machines.
 
 Every write is one Lua script on the keys of one bucket (one Redis Cluster slot), so it
-is atomic; the two global indexes are single keys. Key names are in `storage.keys`, the
+is atomic; the global indexes are single keys. Key names are in `storage.keys`, the
 scripts in `storage/lua`. A request is stored as its pydantic JSON, an outbox entry as
 orjson (`storage.codec`). Redis being down or slow raises `StorageUnavailable`.
+
+The commit script also PUBLISHes the change notice (no extra round trip); `subscribe()`
+listens on one dedicated pub/sub connection (`storage.redis_feed`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import redis.asyncio as aioredis
 from bot.commands import TimerKind
 from bot.models import ReshipmentRequest
 from storage.base import (
+    Change,
+    ChangeFeed,
     Commit,
     CommitResult,
     ConversationView,
@@ -24,6 +29,7 @@ from storage.base import (
     OutboxEntry,
     RequestFilter,
     RequestPage,
+    SentMessage,
     Store,
     TimerClaim,
 )
@@ -49,6 +55,16 @@ from storage.keys import (
     queue_member,
     timer_member,
 )
+from storage.messages import (
+    MESSAGE_LOG_SIZE,
+    MESSAGE_LOG_TTL,
+    decode_message,
+    encode_change,
+    encode_message,
+    message_change,
+    message_record,
+)
+from storage.redis_feed import RedisFeed
 from storage.redis_io import decode_request, decode_requests, storage_errors, text
 from storage.redis_queue import RedisQueue
 from storage.scripts import Arg, Scripts
@@ -68,6 +84,7 @@ class RedisStore(Store):
         self._scripts = Scripts(redis)
         self._queue = RedisQueue(redis, self._keys)
         self._rotation = 0  # first bucket polled by the next claim, so none starves
+        self._channel = self._keys.changes()
 
     @classmethod
     def from_url(
@@ -124,13 +141,26 @@ class RedisStore(Store):
             owner = await self._redis.get(self._keys.request_index(request_id))
         return None if owner is None else text(owner)
 
-    async def claim_request_id(self, request_id: str, conversation_id: str) -> str:
+    async def claim_request_id(
+        self, request_id: str, conversation_id: str, order_id: str | None = None
+    ) -> str:
         key = self._keys.request_index(request_id)
         with storage_errors():
-            previous = await self._redis.set(key, conversation_id, nx=True, get=True)
+            if order_id is None:
+                previous = await self._redis.set(key, conversation_id, nx=True, get=True)
+            else:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    pipe.set(key, conversation_id, nx=True, get=True)
+                    pipe.sadd(self._keys.order_index(order_id), request_id)
+                    previous, _ = await pipe.execute()
         if isinstance(previous, bytes | str):
             return text(previous)
         return conversation_id  # nothing was there: this conversation owns the id now
+
+    async def locate_order(self, order_id: str) -> tuple[str, ...]:
+        with storage_errors():
+            members = await self._redis.smembers(self._keys.order_index(order_id))
+        return tuple(sorted(text(member) for member in members))
 
     async def locate_tracking(self, tracking_number: str) -> tuple[str, str] | None:
         with storage_errors():
@@ -186,7 +216,7 @@ class RedisStore(Store):
         args: list[Arg] = [to_ms(commit.now), int(commit.event_id is not None), self._event_ttl]
         request = commit.request
         if request is None:
-            args += ["", 0, 0, "", "", 0, "", commit.ack_outbox or "", 0, 0]
+            args += ["", 0, 0, "", "", 0, "", commit.ack_outbox or "", self._channel, "", 0, 0]
         else:
             conversation_id, request_id = commit.conversation_id, request.request_id
             offer = "" if commit.offer_ttl is None else max(duration_ms(commit.offer_ttl), 1)
@@ -199,6 +229,16 @@ class RedisStore(Store):
                 queue_score(request, commit.queue_at),
                 queue_member(request_id, conversation_id),
                 commit.ack_outbox or "",
+                self._channel,
+                encode_change(
+                    Change(
+                        "request",
+                        conversation_id,
+                        request_id,
+                        request.version,
+                        request.status.value,
+                    )
+                ),
             ]
             cleared = [timer_member(kind, conversation_id, request_id) for kind in TimerKind]
             args += [len(cleared), *cleared, len(commit.timers)]
@@ -281,10 +321,22 @@ class RedisStore(Store):
             self._keys.outbox_queue(conversation_id),
         ]
 
+    def _log_args(self, entry: OutboxEntry, message: SentMessage | None) -> list[Arg]:
+        """ARGV of `log_message` (lib.lua): the record ('' = not chat), size, ttl, notice."""
+        if message is None:
+            return ["", 0, 0, "", ""]
+        notice = encode_change(message_change(entry))
+        ttl = duration_ms(MESSAGE_LOG_TTL)
+        return [encode_message(message), MESSAGE_LOG_SIZE, ttl, self._channel, notice]
+
     async def ack_outbox(self, entry: OutboxEntry, now: datetime) -> None:
-        keys = self._outbox_keys(entry.conversation_id)
+        keys = [
+            *self._outbox_keys(entry.conversation_id),
+            self._keys.messages(entry.conversation_id),
+        ]
+        args = [entry.entry_id, to_ms(now), *self._log_args(entry, message_record(entry, now))]
         with storage_errors():
-            await self._scripts.call("ack_outbox", keys, [entry.entry_id, to_ms(now)])
+            await self._scripts.call("ack_outbox", keys, args)
 
     async def retry_outbox(self, entry: OutboxEntry, next_at: datetime, error: str) -> None:
         keys = self._outbox_keys(entry.conversation_id)
@@ -299,9 +351,16 @@ class RedisStore(Store):
             *self._outbox_keys(entry.conversation_id),
             self._keys.dead(bucket),
             self._keys.dead_index(bucket),
+            self._keys.messages(entry.conversation_id),
         ]
         dead = DeadLetter(failed_attempt(entry, error), error, now)
-        args: list[Arg] = [entry.entry_id, encode_dead_letter(dead), to_ms(now)]
+        message = message_record(entry, now, delivered=False, error=error)
+        args: list[Arg] = [
+            entry.entry_id,
+            encode_dead_letter(dead),
+            to_ms(now),
+            *self._log_args(entry, message),
+        ]
         with storage_errors():
             await self._scripts.call("dead_letter", keys, args)
 
@@ -326,6 +385,15 @@ class RedisStore(Store):
                     pipe.hget(self._keys.dead(bucket), entry_id)
                 raws = await pipe.execute()
         return [decode_dead_letter(raw) for raw in raws if raw is not None]
+
+    # --- what agents watch ----------------------------------------------------------
+    async def sent_messages(self, conversation_id: str) -> list[SentMessage]:
+        with storage_errors():
+            raws = await self._redis.lrange(self._keys.messages(conversation_id), 0, -1)
+        return [decode_message(raw) for raw in raws]
+
+    def subscribe(self) -> ChangeFeed:
+        return RedisFeed(self._redis, self._channel)
 
     # --- lifecycle -------------------------------------------------------------------
     async def ping(self) -> None:

@@ -21,12 +21,14 @@ MAX_LIMIT = 200
 
 def bearer_ok(services: Services, header: str | None) -> bool:
     """Constant-time check of a bearer token against every configured agent token."""
-    if not header or not header.startswith("Bearer "):
+    scheme, _, credentials = (header or "").strip().partition(" ")
+    given = credentials.strip()
+    # the scheme is case-insensitive (RFC 9110 §11.1); undecodable header bytes are no token
+    if scheme.lower() != "bearer" or not given or not given.isascii():
         return False
-    given = header[len("Bearer ") :].strip().encode()
     matched = False
     for token in services.settings.agent_token:
-        matched |= hmac.compare_digest(token.get_secret_value().encode(), given)
+        matched |= hmac.compare_digest(token.get_secret_value().encode(), given.encode())
     return matched
 
 

@@ -4,7 +4,8 @@
 -- ARGV: 1 now ms, 2 has event (1/0), 3 event ttl ms, 4 request id ('' = reply only),
 --       5 expected version, 6 new version, 7 request JSON, 8 offer ttl ms ('' = none),
 --       9 queue score, 10 queue member, 11 outbox entry to ack ('' = none),
---       12.. n, n timer members to clear, m, m (score, member) pairs to add,
+--       12 changes channel, 13 change notice (published when a request is written),
+--       14.. n, n timer members to clear, m, m (score, member) pairs to add,
 --       k, k (entry id, entry JSON) pairs to append to the outbox
 local now = ARGV[1]
 if ARGV[2] == '1' and redis.call('EXISTS', KEYS[7]) == 1 then
@@ -18,7 +19,7 @@ if request_id ~= '' then
   end
 end
 
-local at = 12
+local at = 14
 local clear_count = tonumber(ARGV[at])
 local add_at = at + clear_count + 1
 local add_count = tonumber(ARGV[add_at])
@@ -47,4 +48,7 @@ if ARGV[11] ~= '' then
   outbox_pop_head(KEYS[4], KEYS[5], KEYS[6], ARGV[11], now)
 end
 outbox_append(KEYS[4], KEYS[5], KEYS[6], now, outbox_at + 1, outbox_count)
+if request_id ~= '' then
+  redis.call('PUBLISH', ARGV[12], ARGV[13])
+end
 return 'ok'

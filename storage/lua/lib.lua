@@ -29,3 +29,15 @@ local function outbox_pop_head(ready, data, queue, id, now)
   return true
 end
 
+
+-- Log a delivered (or dead) chat message in the conversation's capped list, and tell
+-- subscribers. record '' = not a chat message: nothing logged, nothing published.
+local function log_message(log, record, size, ttl, channel, notice)
+  if record == '' then
+    return
+  end
+  redis.call('RPUSH', log, record)
+  redis.call('LTRIM', log, -tonumber(size), -1)
+  redis.call('PEXPIRE', log, ttl)
+  redis.call('PUBLISH', channel, notice)
+end

@@ -2,6 +2,7 @@
 
     uv run python -m tests.cards.bench_render
 
+Each kind is measured in every locale (in that locale's market: its currency and clocks).
 "warm": the same request again (its amounts and deadlines are already formatted, as
 when a request's cards are re-rendered after each transition); "cold": a request whose
 amounts and deadlines were never formatted before.
@@ -15,8 +16,9 @@ from datetime import timedelta
 
 from bot.models import CardKind, ReshipmentRequest
 from bot.tokens import TokenSigner
+from cards.locales import SUPPORTED_LOCALES
 from cards.render import Renderer
-from tests.cards.builders import POLICY, SCENARIO_BY_NAME
+from tests.cards.builders import LOCALE_MARKETS, MARKETS, POLICY, SCENARIO_BY_NAME, market_command
 
 KINDS = {
     CardKind.request: "request_awaiting_seller",
@@ -46,9 +48,12 @@ def shifted(request: ReshipmentRequest, minutes: int) -> ReshipmentRequest:
     return request.model_copy(update={"deadlines": deadlines, "affected_value": value})
 
 
-def bench(renderer: Renderer, kind: CardKind, scenario: str, rounds: int) -> tuple[float, float]:
-    """Seconds per render of the `kind` card of `scenario`: warm, then cold."""
-    request = SCENARIO_BY_NAME[scenario].request()
+def bench(
+    renderer: Renderer, kind: CardKind, scenario: str, locale: str, rounds: int
+) -> tuple[float, float]:
+    """Seconds per render of the `kind` card of `scenario` in `locale`: warm, then cold."""
+    market = MARKETS[LOCALE_MARKETS[locale]]
+    request = SCENARIO_BY_NAME[scenario].request(market_command(market))
     (state,) = [card for card in request.cards if card.kind is kind]
     renderer.card(request, state.card_id)
     warm = per_call(lambda: renderer.card(request, state.card_id), rounds)
@@ -59,9 +64,13 @@ def bench(renderer: Renderer, kind: CardKind, scenario: str, rounds: int) -> tup
 
 def main() -> None:
     renderer = Renderer(TokenSigner("bench"), POLICY)
-    for kind, scenario in KINDS.items():
-        warm, cold = bench(renderer, kind, scenario, rounds=2000)
-        print(f"{kind.value:<9} warm {warm * 1e6:6.0f} µs   cold {cold * 1e6:6.0f} µs")
+    renderer.preload()
+    for locale in SUPPORTED_LOCALES:
+        for kind, scenario in KINDS.items():
+            warm, cold = bench(renderer, kind, scenario, locale, rounds=1000)
+            print(
+                f"{locale}  {kind.value:<9} warm {warm * 1e6:6.0f} µs   cold {cold * 1e6:6.0f} µs"
+            )
 
 
 if __name__ == "__main__":

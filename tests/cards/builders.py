@@ -1,323 +1,65 @@
-"""Requests in every state a card can show, driven through `bot.rules.decide`.
+"""Requests in every state a card can show: the samples of `cards.samples`.
 
-Each scenario starts from a `reshipment.requested` payload and applies the commands a
-real run would see (seller actions, buyer answers, timers, the platform's and the
-carrier's answers), so every card rendered in these tests is one the bot can send.
+They are the same ones `reshipbot cards preview` renders; see that module for how each
+scenario is driven through `bot.rules.decide`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-
-from bot.commands import (
-    AcceptOffer,
-    Approve,
-    ArrangeShipment,
-    CancelRequest,
-    Command,
-    CreateRequest,
-    DeclineOffer,
-    LogisticsUpdate,
-    OfferPartialRefund,
-    PlatformCancel,
-    RefundOnly,
-    Reject,
-    ReplacementOrderCreated,
-    RequestedItem,
-    ShipmentCreated,
-    TimerFired,
-    TimerKind,
-)
-from bot.models import (
-    Actor,
-    Buyer,
-    CardKind,
-    Evidence,
-    LogisticsStatus,
-    Order,
-    OrderLine,
-    Reason,
-    ReshipmentRequest,
-    Role,
-    Seller,
-    ShippingOption,
-)
-from bot.policy import Policy
-from bot.rules import decide
-from bot.schedule import timers_for
-
-# Thursday 26 November 2026, 09:00 UTC (16:00 in Bangkok).
-T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-POLICY = Policy()
-REQUEST_ID = "RQ-1001"
-SELLER = Actor(role=Role.seller, id="seller-7")
-BUYER = Actor(role=Role.buyer, id="buyer-3")
-CARRIER = "Kerry Express"
-TRACKING = "KEX123456789TH"
-
-
-def order_lines(currency: str = "USD", *, name: str = "Ceramic mug") -> tuple[OrderLine, ...]:
-    whole = currency in ("JPY", "VND")
-    return (
-        OrderLine(
-            line_id="L1",
-            sku="MUG-1",
-            name=name,
-            quantity=3,
-            unit_price=Decimal("1250" if whole else "12.50"),
-        ),
-        OrderLine(
-            line_id="L2",
-            sku="PLT-4",
-            name="Dinner plate",
-            quantity=4,
-            unit_price=Decimal("899" if whole else "8.99"),
-        ),
-    )
-
-
-def create_command(
-    *,
-    request_id: str = REQUEST_ID,
-    currency: str = "USD",
-    lines: tuple[OrderLine, ...] | None = None,
-    items: tuple[RequestedItem, ...] = (RequestedItem("L1", 2), RequestedItem("L2", 1)),
-    note: str = "The box arrived open and two mugs were missing.",
-    image_urls: tuple[str, ...] = ("https://img.example/1.jpg", "https://img.example/2.jpg"),
-    seller_locale: str = "en",
-    seller_timezone: str = "Asia/Bangkok",
-    buyer_locale: str = "en",
-    buyer_timezone: str | None = None,
-    shipping_option: ShippingOption = ShippingOption.platform,
-    reason: Reason = Reason.missing_items,
-) -> CreateRequest:
-    return CreateRequest(
-        request_id=request_id,
-        shop_id="shop-1",
-        conversation_id="conv-1",
-        requested_at=T0,
-        reason=reason,
-        items=items,
-        evidence=Evidence(note=note, image_urls=image_urls),
-        buyer=Buyer(id=BUYER.id, locale=buyer_locale, timezone=buyer_timezone),
-        seller=Seller(id=SELLER.id, locale=seller_locale, timezone=seller_timezone, region="TH"),
-        order=Order(
-            order_id="ORD-5501",
-            currency=currency,
-            shipping_option=shipping_option,
-            lines=lines if lines is not None else order_lines(currency),
-        ),
-    )
-
-
-@dataclass(frozen=True)
-class Flow:
-    """A request and its clock; every step goes through `decide` and must be applied."""
-
-    request: ReshipmentRequest
-    now: datetime
-
-    def then(self, command: Command, *, after: timedelta = timedelta(minutes=30)) -> Flow:
-        now = self.now + after
-        outcome = decide(self.request, command, now, POLICY)
-        if outcome.refusal is not None or outcome.request is None:
-            raise AssertionError(f"{command!r} was not applied: {outcome.refusal}")
-        return Flow(outcome.request, now)
-
-    def when_due(self, kind: TimerKind) -> Flow:
-        """Fire the timer `kind` at its due time."""
-        due = timers_for(self.request)[kind]
-        return self.then(TimerFired(kind), after=due - self.now)
-
-
-def created(command: CreateRequest | None = None) -> Flow:
-    outcome = decide(None, command or create_command(), T0, POLICY)
-    assert outcome.request is not None, outcome.refusal
-    return Flow(outcome.request, T0)
-
-
-def offered(flow: Flow) -> Flow:
-    return flow.then(OfferPartialRefund(SELLER, amount="10.00"), after=timedelta(hours=5))
-
-
-def approved(flow: Flow) -> Flow:
-    return flow.then(Approve(SELLER), after=timedelta(hours=3))
-
-
-def with_replacement(flow: Flow) -> Flow:
-    return flow.then(ReplacementOrderCreated("RO-88"), after=timedelta(minutes=1))
-
-
-def shipped(flow: Flow) -> Flow:
-    """Platform shipping: arranged, then the platform answers with carrier and tracking."""
-    arranged = with_replacement(approved(flow)).then(ArrangeShipment(SELLER))
-    return arranged.then(ShipmentCreated(CARRIER, TRACKING), after=timedelta(minutes=2))
-
-
-def carrier_event(flow: Flow, status: LogisticsStatus, description: str, hours: int) -> Flow:
-    shipment = flow.request.shipment
-    assert shipment is not None and shipment.tracking_number and shipment.carrier
-    update = LogisticsUpdate(
-        tracking_number=shipment.tracking_number,
-        carrier=shipment.carrier,
-        status=status,
-        description=description,
-        occurred_at=flow.now + timedelta(hours=hours),
-    )
-    return flow.then(update, after=timedelta(hours=hours, minutes=1))
-
-
-def in_transit(flow: Flow) -> Flow:
-    flow = carrier_event(shipped(flow), LogisticsStatus.label_created, "Label printed", 1)
-    flow = carrier_event(flow, LogisticsStatus.picked_up, "Picked up in Bangkok", 3)
-    flow = carrier_event(flow, LogisticsStatus.in_transit, "Arrived at the sorting hub", 10)
-    return carrier_event(flow, LogisticsStatus.out_for_delivery, "", 12)
-
-
-def delivered(flow: Flow) -> Flow:
-    return carrier_event(in_transit(flow), LogisticsStatus.delivered, "Left at the door", 4)
-
-
-# --- the scenarios: one state of the request each ------------------------------------------
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    kind: CardKind  # the card this scenario is about (golden file)
-    build: Callable[[CreateRequest | None], Flow]
-
-    def request(self, command: CreateRequest | None = None) -> ReshipmentRequest:
-        return self.build(command).request
-
-
-def _c(command: CreateRequest | None) -> Flow:
-    return created(command)
-
-
-_REQUEST = CardKind.request
-_OFFER = CardKind.offer
-_SHIPMENT = CardKind.shipment
-_OUTCOME = CardKind.outcome
-
-
-def _seller_ships(command: CreateRequest | None) -> Flow:
-    """The same request, on an order the seller ships themselves."""
-    command = command or create_command()
-    order = command.order.model_copy(update={"shipping_option": ShippingOption.seller})
-    return created(replace(command, order=order))
-
-
-SCENARIOS: tuple[Scenario, ...] = (
-    Scenario("request_awaiting_seller", _REQUEST, _c),
-    Scenario("request_offer_pending", _REQUEST, lambda c: offered(_c(c))),
-    Scenario(
-        "request_offer_declined",
-        _REQUEST,
-        lambda c: offered(_c(c)).then(DeclineOffer(BUYER), after=timedelta(hours=2)),
-    ),
-    Scenario(
-        "request_offer_expired",
-        _REQUEST,
-        lambda c: offered(_c(c)).when_due(TimerKind.offer_expiry),
-    ),
-    Scenario("request_approved", _REQUEST, lambda c: approved(_c(c))),
-    Scenario(
-        "request_approved_seller_shipping",
-        _REQUEST,
-        lambda c: with_replacement(approved(_seller_ships(c))),
-    ),
-    Scenario(
-        "request_auto_approved",
-        _REQUEST,
-        lambda c: with_replacement(_c(c).when_due(TimerKind.seller_deadline)),
-    ),
-    Scenario(
-        "request_overdue",
-        _REQUEST,
-        lambda c: with_replacement(approved(_c(c))).when_due(TimerKind.ship_by),
-    ),
-    Scenario(
-        "request_shipment_arranging",
-        _REQUEST,
-        lambda c: with_replacement(approved(_c(c))).then(ArrangeShipment(SELLER)),
-    ),
-    Scenario("request_shipped", _REQUEST, lambda c: in_transit(_c(c))),
-    Scenario("request_delivered", _REQUEST, lambda c: delivered(_c(c))),
-    Scenario(
-        "request_rejected",
-        _REQUEST,
-        lambda c: _c(c).then(
-            Reject(SELLER, "evidence_insufficient", "The photos show a sealed, complete box.")
-        ),
-    ),
-    Scenario("request_refunded_full", _REQUEST, lambda c: _c(c).then(RefundOnly(SELLER))),
-    Scenario(
-        "request_refunded_partial",
-        _REQUEST,
-        lambda c: offered(_c(c)).then(AcceptOffer(BUYER)),
-    ),
-    Scenario(
-        "request_cancelled_by_buyer",
-        _REQUEST,
-        lambda c: _c(c).then(CancelRequest(BUYER)),
-    ),
-    Scenario(
-        "request_cancelled_by_platform",
-        _REQUEST,
-        lambda c: approved(_c(c)).then(PlatformCancel(T0 + timedelta(hours=4))),
-    ),
-    Scenario("offer_open", _OFFER, lambda c: offered(_c(c))),
-    Scenario("offer_accepted", _OFFER, lambda c: offered(_c(c)).then(AcceptOffer(BUYER))),
-    Scenario(
-        "offer_declined",
-        _OFFER,
-        lambda c: offered(_c(c)).then(DeclineOffer(BUYER), after=timedelta(hours=2)),
-    ),
-    Scenario("offer_expired", _OFFER, lambda c: offered(_c(c)).when_due(TimerKind.offer_expiry)),
-    Scenario(
-        "offer_declined_by_cancelling",
-        _OFFER,
-        lambda c: offered(_c(c)).then(CancelRequest(BUYER)),
-    ),
-    Scenario(
-        "offer_expired_by_platform_cancel",
-        _OFFER,
-        lambda c: offered(_c(c)).then(PlatformCancel(T0 + timedelta(hours=6))),
-    ),
-    Scenario("shipment_just_shipped", _SHIPMENT, lambda c: shipped(_c(c))),
-    Scenario("shipment_in_transit", _SHIPMENT, lambda c: in_transit(_c(c))),
-    Scenario(
-        "shipment_seller_shipping",
-        _SHIPMENT,
-        lambda c: with_replacement(approved(_seller_ships(c))).then(
-            ArrangeShipment(SELLER, "Flash Express", "TH0123456789A")
-        ),
-    ),
-    Scenario("shipment_delivered", _SHIPMENT, lambda c: delivered(_c(c))),
-    Scenario(
-        "outcome_rejected",
-        _OUTCOME,
-        lambda c: _c(c).then(
-            Reject(SELLER, "damage_after_delivery", "The mug was broken after it was used.")
-        ),
-    ),
-    Scenario("outcome_refunded_full", _OUTCOME, lambda c: _c(c).then(RefundOnly(SELLER))),
-    Scenario(
-        "outcome_refunded_partial",
-        _OUTCOME,
-        lambda c: offered(_c(c)).then(AcceptOffer(BUYER)),
-    ),
-    Scenario("outcome_cancelled_by_buyer", _OUTCOME, lambda c: _c(c).then(CancelRequest(BUYER))),
-    Scenario(
-        "outcome_cancelled_by_platform",
-        _OUTCOME,
-        lambda c: _c(c).then(PlatformCancel(T0 + timedelta(hours=1))),
-    ),
-    Scenario("outcome_delivered", _OUTCOME, lambda c: delivered(_c(c))),
+from cards.samples import (
+    BUYER,
+    CARRIER,
+    LOCALE_MARKETS,
+    MARKETS,
+    POLICY,
+    PRICES,
+    REQUEST_ID,
+    SCENARIO_BY_NAME,
+    SCENARIOS,
+    SELLER,
+    T0,
+    TRACKING,
+    Flow,
+    Market,
+    Scenario,
+    approved,
+    carrier_event,
+    create_command,
+    created,
+    delivered,
+    in_transit,
+    market_command,
+    offered,
+    order_lines,
+    shipped,
+    with_replacement,
 )
 
-SCENARIO_BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}
+__all__ = [
+    "BUYER",
+    "CARRIER",
+    "LOCALE_MARKETS",
+    "MARKETS",
+    "POLICY",
+    "PRICES",
+    "REQUEST_ID",
+    "SCENARIOS",
+    "SCENARIO_BY_NAME",
+    "SELLER",
+    "T0",
+    "TRACKING",
+    "Flow",
+    "Market",
+    "Scenario",
+    "approved",
+    "carrier_event",
+    "create_command",
+    "created",
+    "delivered",
+    "in_transit",
+    "market_command",
+    "offered",
+    "order_lines",
+    "shipped",
+    "with_replacement",
+]

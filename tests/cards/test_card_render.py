@@ -306,10 +306,16 @@ def test_each_card_speaks_its_readers_locale(renderer: Renderer) -> None:
     buyer_card = renderer.card(request, card_of(request, CardKind.offer).card_id)
     assert (seller_card.locale, buyer_card.locale) == ("th", "es")
     buyer_fields = {f.label: f.value for f in buyer_card.fields}
-    # No Spanish catalog yet: English words, Spanish numbers and dates.
-    assert buyer_fields["Offer"] == "10,00\xa0US$"
-    assert buyer_fields["Answer by"] == "vie, 27 nov, 21:00 (Asia/Bangkok)"
-    assert seller_card.title == "Reshipment request RQ-1001"
+    # Spanish words, numbers and dates for the buyer; Thai for the seller.
+    assert buyer_card.title == "Oferta de reembolso parcial"
+    assert buyer_fields["Oferta"] == "10,00\xa0US$"
+    assert buyer_fields["Plazo para responder"] == "vie, 27 nov, 21:00 (Asia/Bangkok)"
+    assert seller_card.title == "คำขอส่งสินค้าใหม่ RQ-1001"
+    assert [action.label for action in buyer_card.actions] == [
+        "Aceptar oferta",
+        "Rechazar oferta",
+        "Cancelar solicitud",
+    ]
 
 
 def test_an_unknown_locale_reads_english(renderer: Renderer) -> None:

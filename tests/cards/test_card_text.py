@@ -11,6 +11,7 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 
+from bot.chat_parser import USAGE
 from bot.effects import Money, ParamValue
 from bot.messages import MESSAGES
 from bot.models import Audience, CardKind, LogisticsStatus, RejectCode, TrackingEvent
@@ -46,7 +47,7 @@ PLAUSIBLE: dict[str, ParamValue] = {
     "codes": tuple(code.value for code in RejectCode),
     "min_length": 10,
     "requests": ("#RQ-1", "#RQ-2"),
-    "usage": "/offer AMOUNT or /offer N%",
+    "usage": USAGE["/offer"],
 }
 
 
@@ -61,7 +62,7 @@ def test_every_message_renders_without_leftover_placeholders(
     names = placeholders(MESSAGES[message])
     assert names <= PLAUSIBLE.keys(), f"add plausible values for {names - PLAUSIBLE.keys()}"
     params = {name: PLAUSIBLE[name] for name in names}
-    for locale in ("en", "th"):
+    for locale in ("en", "es", "id", "th", "vi"):
         text = renderer.text(message, params, locale, "Asia/Bangkok")
         assert "{" not in text and "}" not in text, text
         assert text.strip()
@@ -114,7 +115,8 @@ def test_money_in_the_readers_locale(renderer: Renderer, locale: str, expected: 
         ("en", "America/Mexico_City", "Fri 27 Nov, 01:05 (America/Mexico_City)"),
         ("en", "Not/A_Zone", "Fri 27 Nov, 07:05 (UTC)"),
         ("es", "America/Mexico_City", "vie, 27 nov, 1:05 (America/Mexico_City)"),
-        ("id", "Asia/Jakarta", "Jum, 27 Nov 14.05 (Asia/Jakarta)"),
+        ("id", "Asia/Jakarta", "Jum, 27 Nov, 14.05 (Asia/Jakarta)"),
+        ("th", "Asia/Bangkok", "ศ. 27 พ.ย. 14:05 น. (Asia/Bangkok)"),
         ("vi", "Asia/Ho_Chi_Minh", "14:05 Th 6, 27 thg 11 (Asia/Ho_Chi_Minh)"),
     ],
 )
@@ -147,7 +149,8 @@ def test_moments_on_the_readers_clock(
         (
             "refused_unknown_reject_code",
             {"code": "nope", "codes": ("other", "duplicate_request")},
-            "nope is not a reject reason. Use one of: other, duplicate_request.",
+            "nope is not a reject reason. Use one of: other (other reason), "
+            "duplicate_request (this is a duplicate request).",
         ),
         (
             "approved_seller",

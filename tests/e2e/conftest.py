@@ -29,7 +29,6 @@ from bot.outbox import OutboxWorker
 from bot.sandbox import SANDBOX_STATE, sandbox_app
 from bot.services import Services
 from storage import MemoryStore, Store
-from tests.conftest import MakeRedisStore
 from tests.e2e.harness import (
     AGENT_TOKEN,
     APP_KEY,
@@ -38,6 +37,7 @@ from tests.e2e.harness import (
     TOKEN_SECRET,
     BotHarness,
 )
+from tests.redis_server import MakeRedisStore
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 
@@ -99,9 +99,7 @@ async def make_bot(
             env = {**BASE_ENV, **(env or {})}
             secrets = env["RESHIPBOT_APP_SECRET"].split(",")
             clock = OffsetClock()
-            platform_server = await aiohttp_server(
-                sandbox_app(env["RESHIPBOT_APP_KEY"], secrets)
-            )
+            platform_server = await aiohttp_server(sandbox_app(env["RESHIPBOT_APP_KEY"], secrets))
             platform_url = str(platform_server.make_url("")).rstrip("/")
             settings = load_settings({"RESHIPBOT_PLATFORM_URL": platform_url, **env})
             if store is None:

@@ -46,6 +46,7 @@ def card_id(kind: str, request_id: str = "RQ-1") -> str:
     audience = "seller" if kind == "request" else "buyer"
     return f"{request_id}.{kind}.{audience}"
 
+
 _events = itertools.count(1)
 
 
@@ -75,11 +76,12 @@ class BotHarness:
         *,
         event_id: str | None = None,
         timestamp: int | None = None,
+        shop_id: str = "shop-1",
     ) -> dict[str, Any]:
         return {
             "type": type_,
             "event_id": event_id or f"evt-{next(_events)}-{uuid.uuid4().hex[:8]}",
-            "shop_id": "shop-1",
+            "shop_id": shop_id,
             "timestamp": int(self.clock.now().timestamp()) if timestamp is None else timestamp,
             "data": data,
         }
@@ -102,6 +104,21 @@ class BotHarness:
             except orjson.JSONDecodeError:
                 payload = raw.decode(errors="replace")
             return Answer(response.status, payload)
+
+    async def raw_http(self, head: bytes, body: bytes = b"") -> int:
+        """Send a hand-made HTTP/1.1 request (any header bytes); return the status."""
+        host, port = self.base_url.removeprefix("http://").rsplit(":", 1)
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            length = b"Content-Length: %d\r\n" % len(body)
+            writer.write(head.rstrip(b"\r\n") + b"\r\n" + length + b"Connection: close\r\n\r\n")
+            writer.write(body)
+            await writer.drain()
+            status_line = await reader.readline()
+        finally:
+            writer.close()
+            await writer.wait_closed()
+        return int(status_line.split()[1])
 
     async def send(self, type_: str, data: dict[str, Any], **options: Any) -> Answer:
         event = self.envelope(type_, data, **options)
@@ -252,7 +269,7 @@ class BotHarness:
 
     async def settle(self, quiet: float = 0.1) -> None:
         """Wait until nothing is in flight and the platform got no call for `quiet` s."""
-        outbox = self.services.outbox
+        outbox = self.services.outbox if self.services is not None else None
         seen, still_since = -1, time.monotonic()
         deadline = time.monotonic() + 5.0
         while time.monotonic() < deadline:
@@ -281,8 +298,8 @@ class BotHarness:
 
     async def tracking_number(self, request_id: str = "RQ-1") -> str:
         async def check() -> str | None:
-            shipment = (await self.get_request(request_id))["shipment"]
-            return shipment and shipment["tracking_number"]
+            shipment: dict[str, Any] | None = (await self.get_request(request_id))["shipment"]
+            return shipment["tracking_number"] if shipment else None
 
         number: str = await self.eventually(check, what=f"{request_id} tracking number")
         return number
@@ -312,12 +329,6 @@ class BotHarness:
         assert (await self.chat(f"/offer {amount}")).status == 200
         await self.request_at("offer_pending")
         return await self.card_at(card_id("offer"), 1)
-
-    async def shipped(self, **overrides: Any) -> str:
-        """Approved and shipped with platform shipping; returns the tracking number."""
-        await self.approved(**overrides)
-        assert (await self.chat("/ship")).status == 200
-        return await self.tracking_number()
 
 
 def requested_data(

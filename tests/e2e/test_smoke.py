@@ -31,7 +31,8 @@ async def test_approve_ship_deliver(bot: BotHarness) -> None:
     assert shipped["shipment"]["shipping_option"] == "platform"
 
     async def tracking() -> str | None:
-        return (await bot.get_request())["shipment"]["tracking_number"]
+        number: str | None = (await bot.get_request())["shipment"]["tracking_number"]
+        return number
 
     number = await bot.eventually(tracking, what="tracking number from the platform")
     assert (await bot.logistics(number, "in_transit")).status == 200

@@ -1,0 +1,207 @@
+"""Who may see the console: agents holding an agent token.
+
+A browser signs in once with the token (`POST /agent/login`) and then carries a session
+cookie: `v1.<issued unix s>.<nonce>.<HMAC-SHA256>` keyed by a key derived from the token
+it signed in with — never the token itself. The cookie is HttpOnly, SameSite=Strict,
+Path=/agent, Secure over HTTPS, and lives `SESSION_MAX_AGE`; removing a token from
+`RESHIPBOT_AGENT_TOKEN` ends its sessions. Scripts may send `Authorization: Bearer
+<agent token>` on any console URL instead.
+
+The login form is the only POST that reads a secret: it is protected by a same-origin
+check (`Sec-Fetch-Site`, else `Origin`) and a form token that must match a
+SameSite=Strict cookie set with the form. Logout is a same-origin POST too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import datetime, timedelta
+from urllib.parse import quote, urlsplit
+
+from aiohttp import web
+
+from bot.services import SERVICES, Services
+from bot.web.agent_api import bearer_ok
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+SESSION_COOKIE = "rb_agent_session"
+LOGIN_COOKIE = "rb_agent_login"
+COOKIE_PATH = "/agent"
+SESSION_MAX_AGE = timedelta(hours=12)
+LOGIN_FORM_MAX_AGE = timedelta(hours=1)
+CLOCK_SKEW = timedelta(minutes=5)
+HOME = "/agent"
+LOGIN_PATH = "/agent/login"
+_NOT_NEXT = ("/agent/login", "/agent/logout", "/agent/events", "/agent/fragments", "/agent/static")
+_KEY_LABEL = b"reshipbot console session v1"
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def security_headers(headers: MutableMapping[str, str], path: str) -> None:
+    """On every console answer: no inline script or style, no framing, no sniffing, no
+    referrer, and nothing with personal data kept in a cache."""
+    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cache-Control"] = "no-cache" if path.startswith("/agent/static/") else "no-store"
+
+
+def _mac(key: bytes, payload: str) -> str:
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+
+
+class Sessions:
+    """Issues and checks session cookie values for the configured agent tokens."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self._tokens = [token.encode() for token in tokens]
+        self._keys = [
+            hmac.new(token, _KEY_LABEL, hashlib.sha256).digest() for token in self._tokens
+        ]
+
+    def token_index(self, given: str) -> int | None:
+        """Which configured token `given` is (every one compared, in constant time)."""
+        found = None
+        candidate = given.encode()
+        for index, token in enumerate(self._tokens):
+            if hmac.compare_digest(token, candidate) and found is None:
+                found = index
+        return found
+
+    def issue(self, token_index: int, now: datetime) -> str:
+        payload = f"v1.{int(now.timestamp())}.{secrets.token_hex(8)}"
+        return f"{payload}.{_mac(self._keys[token_index], payload)}"
+
+    def valid(self, value: str | None, now: datetime) -> bool:
+        if not value or len(value) > 200:
+            return False
+        parts = value.split(".")
+        if len(parts) != 4 or parts[0] != "v1" or not parts[1].isdigit():
+            return False
+        issued = int(parts[1])
+        age = now.timestamp() - issued
+        if age > SESSION_MAX_AGE.total_seconds() or age < -CLOCK_SKEW.total_seconds():
+            return False
+        payload, mac = ".".join(parts[:3]), parts[3]
+        matched = False
+        for key in self._keys:
+            matched |= hmac.compare_digest(_mac(key, payload), mac)
+        return matched
+
+
+SESSIONS = web.AppKey("reshipbot_console_sessions", Sessions)
+
+
+def signed_in(request: web.Request) -> bool:
+    services: Services = request.config_dict[SERVICES]
+    if bearer_ok(services, request.headers.get("Authorization")):
+        return True
+    sessions = request.config_dict[SESSIONS]
+    return sessions.valid(request.cookies.get(SESSION_COOKIE), services.clock.now())
+
+
+def safe_next(value: str | None) -> str:
+    """A console path to go to after signing in; anything else (another site) is HOME."""
+    if not value or len(value) > 2000 or "\\" in value:
+        return HOME
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in value):
+        return HOME
+    parts = urlsplit(value)
+    if (
+        parts.scheme
+        or parts.netloc
+        or not (parts.path == HOME or parts.path.startswith(HOME + "/"))
+    ):
+        return HOME
+    if parts.path.startswith(_NOT_NEXT):
+        return HOME
+    return value
+
+
+def login_url(next_path: str) -> str:
+    return f"{LOGIN_PATH}?next={quote(next_path, safe='')}"
+
+
+def agent_page(handler: Handler) -> Handler:
+    """A page: without a session or bearer token, 303 to the login form (and back)."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        if not signed_in(request):
+            raise web.HTTPSeeOther(login_url(safe_next(request.raw_path)))
+        return await handler(request)
+
+    return guarded
+
+
+def agent_data(handler: Handler) -> Handler:
+    """A fragment or the event stream: 401 without a session (the page then reloads)."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        if not signed_in(request):
+            return web.Response(status=401, text="sign in at /agent/login\n")
+        return await handler(request)
+
+    return guarded
+
+
+def same_origin(request: web.Request) -> bool:
+    """A form post from this site's own pages, not another site's form.
+
+    `Sec-Fetch-Site` when the browser sends it; else `Origin` — except `null`, which a
+    browser sends for its own page's post under `Referrer-Policy: no-referrer`. Without
+    either signal (an old browser, a script) the form token alone decides.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != "null":
+        return urlsplit(origin).netloc == request.host
+    return True
+
+
+def set_session(response: web.StreamResponse, request: web.Request, value: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        value,
+        max_age=int(SESSION_MAX_AGE.total_seconds()),
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="Strict",
+        secure=request.secure,
+    )
+
+
+def set_form_token(response: web.StreamResponse, request: web.Request, token: str) -> None:
+    """The login form's token, in a cookie the form's post must match."""
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        max_age=int(LOGIN_FORM_MAX_AGE.total_seconds()),
+        path=LOGIN_PATH,
+        httponly=True,
+        samesite="Strict",
+        secure=request.secure,
+    )
+
+
+def form_token_ok(request: web.Request, given: str) -> bool:
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
+
+
+def end_session(response: web.StreamResponse) -> None:
+    response.del_cookie(SESSION_COOKIE, path=COOKIE_PATH)
+
+
+def end_form_token(response: web.StreamResponse) -> None:
+    response.del_cookie(LOGIN_COOKIE, path=LOGIN_PATH)

@@ -1,0 +1,167 @@
+"""The per-conversation log of chat messages the bot delivered, and change notices.
+
+Both backends keep, per conversation, the last `MESSAGE_LOG_SIZE` chat messages the
+outbox delivered (or gave up on), written in the same atomic step that acknowledges (or
+dead-letters) the entry. Only chat calls are logged — texts, new cards and card updates
+— as a positional JSON array: a text cut to `MESSAGE_TEXT_MAX` characters, a card as
+its id, version and status only (not its title, lines or action tokens; the console
+renders a request's cards itself). The log is for agents to see what a buyer or seller
+was told, and it must stay small in Redis (SPEC §6: about 60 bytes a card entry, 100 to
+200 a text).
+
+A `Change` travels between processes as compact JSON on the changes channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+
+from storage.base import Change, OutboxEntry, SentMessage
+from storage.codec import from_ms
+
+MESSAGE_LOG_SIZE = 200  # entries kept per conversation
+MESSAGE_LOG_TTL = timedelta(days=30)  # a log nobody wrote to for this long is dropped
+MESSAGE_TEXT_MAX = 160  # characters of a text kept in the log (most texts fit)
+MESSAGE_ERROR_MAX = 200
+
+CHAT_MESSAGES_PATH = "/v1/chat/messages"
+CHAT_CARDS_PREFIX = "/v1/chat/cards/"
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _card_message(card: Mapping[str, Any], kind: str, audience: Any) -> dict[str, Any] | None:
+    card_id, version = card.get("card_id"), card.get("version")
+    if not isinstance(card_id, str) or not isinstance(version, int):
+        return None
+    return {
+        "kind": kind,
+        "audience": str(audience or card.get("audience") or ""),
+        "text": _cut(str(card.get("title") or ""), MESSAGE_TEXT_MAX),
+        "card_id": card_id,
+        "card_version": version,
+        "card_status": str(card.get("status") or "") or None,
+    }
+
+
+def _chat_fields(entry: OutboxEntry) -> dict[str, Any] | None:
+    """What the log keeps of a chat call; None for any other platform call."""
+    body = entry.body
+    if entry.method == "POST" and entry.path == CHAT_MESSAGES_PATH:
+        message = body.get("message")
+        if not isinstance(message, Mapping):
+            return None
+        if message.get("type") == "card" and isinstance(message.get("card"), Mapping):
+            return _card_message(message["card"], "card", body.get("audience"))
+        text = message.get("text")
+        return {
+            "kind": "text",
+            "audience": str(body.get("audience") or ""),
+            "text": _cut(text if isinstance(text, str) else "", MESSAGE_TEXT_MAX),
+        }
+    if entry.method == "PUT" and entry.path.startswith(CHAT_CARDS_PREFIX):
+        card = body.get("card")
+        return _card_message(card, "card_update", None) if isinstance(card, Mapping) else None
+    return None
+
+
+def message_record(
+    entry: OutboxEntry, at: datetime, *, delivered: bool = True, error: str | None = None
+) -> SentMessage | None:
+    """The log entry for a delivered (or dead) outbox entry; None if it is not chat."""
+    fields = _chat_fields(entry)
+    if fields is None:
+        return None
+    cut_error = None if error is None else _cut(error, MESSAGE_ERROR_MAX)
+    return SentMessage(
+        at=at, request_id=entry.request_id, delivered=delivered, error=cut_error, **fields
+    )
+
+
+_AUDIENCES = {"buyer": "b", "seller": "s", "both": "*"}
+_KINDS = {"text": "t", "card": "c", "card_update": "u"}
+_AUDIENCE_NAMES = {code: name for name, code in _AUDIENCES.items()}
+_KIND_NAMES = {code: name for name, code in _KINDS.items()}
+
+
+def encode_message(message: SentMessage) -> bytes:
+    """`[unix s, request id, audience, kind, text, card id, version, status, error]`,
+    trailing empties left out; a card's text (its title) is not kept, nor its request id
+    when the card id starts with it."""
+    is_card = message.kind != "text"
+    card_id = message.card_id or ""
+    request_id = message.request_id or ""
+    if is_card and request_id and card_id.startswith(request_id + "."):
+        request_id = ""  # the card id says it
+    row: list[Any] = [
+        int(message.at.timestamp()),
+        request_id,
+        _AUDIENCES.get(message.audience, message.audience),
+        _KINDS.get(message.kind, message.kind),
+        "" if is_card else message.text,
+        message.card_id or "",
+        message.card_version or 0,
+        message.card_status or "",
+        "" if message.delivered else (message.error or "not delivered"),
+    ]
+    while row[-1] in ("", 0):
+        row.pop()
+    return orjson.dumps(row)
+
+
+def decode_message(raw: bytes | str) -> SentMessage:
+    row = orjson.loads(raw)
+    row += [""] * (9 - len(row))
+    at, request_id, audience, kind, text, card_id, version, status, error = row
+    if not request_id and card_id.count(".") >= 2:
+        request_id = card_id.rsplit(".", 2)[0]  # `REQUEST_ID.KIND.AUDIENCE`
+    return SentMessage(
+        at=from_ms(int(at) * 1000),
+        request_id=request_id or None,
+        audience=_AUDIENCE_NAMES.get(audience, audience),
+        kind=_KIND_NAMES.get(kind, kind),
+        text=text,
+        card_id=card_id or None,
+        card_version=version or None,
+        card_status=status or None,
+        delivered=not error,
+        error=error or None,
+    )
+
+
+def message_change(entry: OutboxEntry) -> Change:
+    return Change("message", entry.conversation_id, entry.request_id)
+
+
+def encode_change(change: Change) -> bytes:
+    data: dict[str, Any] = {"k": change.kind, "c": change.conversation_id}
+    if change.request_id is not None:
+        data["r"] = change.request_id
+    if change.kind == "request":
+        data["v"] = change.version
+        data["s"] = change.status
+    return orjson.dumps(data)
+
+
+def decode_change(raw: bytes | str) -> Change | None:
+    """The notice, or None if the payload is not one (another publisher on the channel)."""
+    try:
+        data = orjson.loads(raw)
+        kind = data["k"]
+        if kind not in ("request", "message"):
+            return None
+        return Change(
+            kind=kind,
+            conversation_id=str(data["c"]),
+            request_id=data.get("r"),
+            version=int(data.get("v", 0)),
+            status=data.get("s"),
+        )
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None
