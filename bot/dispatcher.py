@@ -167,7 +167,9 @@ class Dispatcher:
                 return DUPLICATE
             return None, decide(None, command, now, self.policy)
 
-        return await self.run(data.conversation_id, envelope.event_id, decider)
+        # A new request needs nothing from the store: commit at once, expecting version 0.
+        # If it exists after all, the commit says so (conflict) and the loop reads first.
+        return await self.run(data.conversation_id, envelope.event_id, decider, blind=True)
 
     async def _chat_message(self, envelope: Envelope, data: ChatMessageData) -> Handled:
         parsed = parse_command(data.text)
@@ -319,11 +321,20 @@ class Dispatcher:
         event_id: str | None,
         decider: Decider,
         ack: str | None = None,
+        blind: bool = False,
     ) -> Handled:
+        """Read, decide, commit; again on a version conflict.
+
+        `blind`: decide the first time on an empty conversation without reading it (for
+        a creation, whose commit checks that the request does not exist yet).
+        """
         for attempt in range(self._max_attempts):
             if attempt:
                 await asyncio.sleep(conflict_pause(attempt))
-            view = await self.store.read_conversation(conversation_id, event_id)
+            if blind and not attempt:
+                view = ConversationView(conversation_id, False, ())
+            else:
+                view = await self.store.read_conversation(conversation_id, event_id)
             if view.duplicate:
                 return DUPLICATE
             now = self.clock.now()

@@ -41,6 +41,8 @@ log = logging.getLogger("reshipbot.outbox")
 
 OnResult = Callable[[OutboxEntry, dict[str, Any]], Awaitable[None]]
 OnDead = Callable[[OutboxEntry, str], Awaitable[None]]
+# Fills in a body rendered at delivery (a card); None: nothing to send any more.
+Materialize = Callable[[OutboxEntry], Awaitable[OutboxEntry | None]]
 
 
 class Deliverer(Protocol):
@@ -74,6 +76,7 @@ class OutboxWorker:
         *,
         on_result: OnResult | None = None,
         on_dead: OnDead | None = None,
+        materialize: Materialize | None = None,
         batch: int = 100,
         concurrency: int = 32,
         lease: timedelta = timedelta(seconds=30),
@@ -93,6 +96,7 @@ class OutboxWorker:
         self._clock = clock
         self._on_result = on_result
         self._on_dead = on_dead
+        self._materialize = materialize
         self._batch = batch
         self._concurrency = concurrency
         self._lease = lease
@@ -206,6 +210,10 @@ class OutboxWorker:
     # --- one entry -------------------------------------------------------------------
     async def _handle(self, entry: OutboxEntry) -> None:
         async with self._slots:
+            ready = await self._prepare(entry)
+            if ready is None:
+                return
+            entry = ready
             try:
                 delivery = await self._client.deliver(entry)
             except Exception as exc:  # a client is not supposed to raise; treat it as I/O
@@ -219,6 +227,24 @@ class OutboxWorker:
         if delivery.outcome is not Outcome.retry:
             # the conversation's next entry is due now: claim it without waiting a poll
             self._wake.set()
+
+    async def _prepare(self, entry: OutboxEntry) -> OutboxEntry | None:
+        """The entry with its body rendered; None when it is settled without sending."""
+        if entry.render is None or self._materialize is None:
+            return entry
+        try:
+            ready = await self._materialize(entry)
+        except Exception as exc:  # e.g. the store is down: try again later, like a 5xx
+            log.warning("outbox: could not render the entry", extra=_fields(entry))
+            next_at = self._clock.now() + self._backoff(entry.attempts, None)
+            with contextlib.suppress(Exception):
+                await self._store.retry_outbox(entry, next_at, f"render: {type(exc).__name__}")
+            return None
+        if ready is None:  # overtaken by a newer entry: done without a call
+            with contextlib.suppress(Exception):
+                await self._store.ack_outbox(entry, self._clock.now())
+            self._wake.set()
+        return ready
 
     async def _settle(self, entry: OutboxEntry, delivery: Delivery) -> None:
         now = self._clock.now()

@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.metrics import Metrics
-from bot.outbound import OutboxPlanner
+from bot.outbound import CardMaterializer, OutboxPlanner
 from bot.outbox import OutboxWorker
 from bot.platform import PlatformClient
 from bot.policy import Policy
@@ -118,6 +118,7 @@ class Services:
             self.clock,
             on_result=dispatcher.apply_result,
             on_dead=dispatcher.record_dead,
+            materialize=CardMaterializer(store, self.renderer),
             metrics=self.metrics,
             # a lease must outlive a slow platform call, or the entry is sent twice
             lease=max(self.settings.worker_lease, OUTBOX_MIN_LEASE),

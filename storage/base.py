@@ -55,6 +55,7 @@ class OutboxEntry:
     feedback: str | None = None  # which result the response carries back to the request
     attempts: int = 0
     last_error: str | None = None
+    render: str | None = None  # "card": the body names a card, rendered when delivered
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,7 @@ def _entry_dict(entry: OutboxEntry) -> dict[str, Any]:
         "feedback": entry.feedback,
         "attempts": entry.attempts,
         "last_error": entry.last_error,
+        "render": entry.render,
     }
 
 
@@ -106,6 +107,7 @@ def _entry_from(data: dict[str, Any]) -> OutboxEntry:
         feedback=data["feedback"],
         attempts=data["attempts"],
         last_error=data["last_error"],
+        render=data.get("render"),
     )
 
 

@@ -65,7 +65,7 @@ from storage.messages import (
     message_record,
 )
 from storage.redis_feed import RedisFeed
-from storage.redis_io import decode_request, decode_requests, storage_errors, text
+from storage.redis_io import DecodedRequests, Lru, decode_request, storage_errors, text
 from storage.redis_queue import RedisQueue
 from storage.scripts import Arg, Scripts
 
@@ -85,6 +85,10 @@ class RedisStore(Store):
         self._queue = RedisQueue(redis, self._keys)
         self._rotation = 0  # first bucket polled by the next claim, so none starves
         self._channel = self._keys.changes()
+        self._decoded = DecodedRequests()
+        # request id -> conversation and tracking number -> request never change once
+        # written, so this process may remember them (a lookup then costs no round trip)
+        self._located: Lru = Lru(50_000)
 
     @classmethod
     def from_url(
@@ -120,11 +124,13 @@ class RedisStore(Store):
         with storage_errors():
             if event_id is None:
                 fields = await self._redis.hgetall(key)
-                return ConversationView(conversation_id, False, decode_requests(fields.items()))
+                return ConversationView(
+                    conversation_id, False, self._decoded.decode(fields.items())
+                )
             marker_key = self._keys.event(conversation_id, event_id)
             processed, flat = await self._scripts.call("read", [key, marker_key], [])
         pairs = zip(flat[::2], flat[1::2], strict=True)
-        return ConversationView(conversation_id, bool(processed), decode_requests(pairs))
+        return ConversationView(conversation_id, bool(processed), self._decoded.decode(pairs))
 
     async def get_request(self, request_id: str) -> ReshipmentRequest | None:
         conversation_id = await self.locate_request(request_id)
@@ -137,9 +143,16 @@ class RedisStore(Store):
         return decode_request(raw)
 
     async def locate_request(self, request_id: str) -> str | None:
+        key = self._keys.request_index(request_id)
+        known: str | None = self._located.recall(key)
+        if known is not None:
+            return known
         with storage_errors():
-            owner = await self._redis.get(self._keys.request_index(request_id))
-        return None if owner is None else text(owner)
+            owner = await self._redis.get(key)
+        if owner is None:
+            return None
+        self._located.remember(key, text(owner))
+        return text(owner)
 
     async def claim_request_id(
         self, request_id: str, conversation_id: str, order_id: str | None = None
@@ -153,9 +166,9 @@ class RedisStore(Store):
                     pipe.set(key, conversation_id, nx=True, get=True)
                     pipe.sadd(self._keys.order_index(order_id), request_id)
                     previous, _ = await pipe.execute()
-        if isinstance(previous, bytes | str):
-            return text(previous)
-        return conversation_id  # nothing was there: this conversation owns the id now
+        owner = text(previous) if isinstance(previous, bytes | str) else conversation_id
+        self._located.remember(key, owner)  # the first writer owns it for good
+        return owner
 
     async def locate_order(self, order_id: str) -> tuple[str, ...]:
         with storage_errors():
@@ -163,11 +176,16 @@ class RedisStore(Store):
         return tuple(sorted(text(member) for member in members))
 
     async def locate_tracking(self, tracking_number: str) -> tuple[str, str] | None:
+        key = self._keys.tracking_index(tracking_number)
+        known: tuple[str, str] | None = self._located.recall(key)
+        if known is not None:
+            return known
         with storage_errors():
-            raw = await self._redis.get(self._keys.tracking_index(tracking_number))
+            raw = await self._redis.get(key)
         if raw is None:
             return None
         conversation_id, request_id = text(raw).split(" ")
+        self._located.remember(key, (conversation_id, request_id))
         return conversation_id, request_id
 
     async def index_tracking(
@@ -176,6 +194,7 @@ class RedisStore(Store):
         key = self._keys.tracking_index(tracking_number)
         with storage_errors():
             await self._redis.set(key, f"{conversation_id} {request_id}")
+        self._located.remember(key, (conversation_id, request_id))
 
     async def offer_ttl(self, conversation_id: str, request_id: str) -> timedelta | None:
         with storage_errors():
@@ -207,9 +226,12 @@ class RedisStore(Store):
             self._keys.event(conversation_id, commit.event_id or ""),
             self._keys.offer(conversation_id, request_id),
         ]
+        args = self._commit_args(commit)
         with storage_errors():
-            result = await self._scripts.call("commit", keys, self._commit_args(commit))
-        return CommitResult(text(result))
+            result = CommitResult(text(await self._scripts.call("commit", keys, args)))
+        if result is CommitResult.ok and commit.request is not None:
+            self._decoded.remember(commit.request)
+        return result
 
     def _commit_args(self, commit: Commit) -> list[Arg]:
         """ARGV of commit.lua (the layout is documented at the top of the script)."""

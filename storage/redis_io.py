@@ -6,7 +6,9 @@ Replies are bytes with the default client and str with `decode_responses=True`; 
 from __future__ import annotations
 
 import contextlib
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from redis import exceptions as redis_errors
 
@@ -34,13 +36,62 @@ def decode_request(raw: bytes | str | None) -> ReshipmentRequest | None:
     return None if raw is None else ReshipmentRequest.model_validate_json(raw)
 
 
-def decode_requests(
-    fields: Iterable[tuple[bytes | str, bytes | str]],
-) -> tuple[ReshipmentRequest, ...]:
-    """The requests of a conversation hash (fields `r:<id>`; `v:<id>` are versions)."""
-    requests = [
-        ReshipmentRequest.model_validate_json(value)
-        for field, value in fields
-        if text(field).startswith("r:")
-    ]
-    return order_requests(requests)
+class Lru(OrderedDict[str, Any]):
+    """A bounded mapping that forgets the least recently used entries."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def remember(self, key: str, value: Any) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        if len(self) > self.size:
+            self.popitem(last=False)
+
+    def recall(self, key: str) -> Any:
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
+
+
+class DecodedRequests:
+    """Requests already decoded, by id and version: a version's content never changes.
+
+    Decoding a stored request is most of the cost of a read; the process that committed
+    a version (or read it before) keeps the object and skips the JSON next time.
+    """
+
+    def __init__(self, size: int = 20_000) -> None:
+        self._size = size
+        self._known: OrderedDict[str, tuple[int, ReshipmentRequest]] = OrderedDict()
+
+    def remember(self, request: ReshipmentRequest) -> None:
+        self._known[request.request_id] = (request.version, request)
+        self._known.move_to_end(request.request_id)
+        if len(self._known) > self._size:
+            self._known.popitem(last=False)
+
+    def decode(
+        self, fields: Iterable[tuple[bytes | str, bytes | str]]
+    ) -> tuple[ReshipmentRequest, ...]:
+        """The requests of a conversation hash (fields `r:<id>`; `v:<id>` are versions)."""
+        documents: dict[str, bytes | str] = {}
+        versions: dict[str, int] = {}
+        for field, value in fields:
+            name = text(field)
+            if name.startswith("r:"):
+                documents[name[2:]] = value
+            elif name.startswith("v:"):
+                versions[name[2:]] = int(value)
+        requests = []
+        for request_id, document in documents.items():
+            known = self._known.get(request_id)
+            if known is not None and known[0] == versions.get(request_id):
+                requests.append(known[1])
+                continue
+            request = ReshipmentRequest.model_validate_json(document)
+            self.remember(request)
+            requests.append(request)
+        return order_requests(requests)

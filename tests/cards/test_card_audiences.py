@@ -1,24 +1,29 @@
 """Each person reads their own language: a Thai buyer and a Spanish seller on one request.
 
 The rules' effects go through `bot.outbound.OutboxPlanner` with the real renderer, as
-they do at commit time, and the bodies of the platform calls are checked: every card and
-every chat text reaches its audience in that audience's locale, money in that locale's
-format, deadlines on that person's clock.
+they do at commit time, and cards through `CardMaterializer` as they are at delivery;
+the bodies of the platform calls are checked: every card and every chat text reaches its
+audience in that audience's locale, money in that locale's format, deadlines on that
+person's clock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bot.commands import AcceptOffer, Approve, Command, CreateRequest, Help, OfferPartialRefund
-from bot.outbound import OutboxPlanner
+from bot.effects import Effect
+from bot.models import ReshipmentRequest
+from bot.outbound import CardMaterializer, OutboxPlanner
 from bot.rules import decide
 from cards.render import Renderer
+from storage.base import ConversationView
 from tests.cards.builders import (
     BUYER,
     POLICY,
@@ -34,6 +39,32 @@ THAI = re.compile("[\u0e00-\u0e7f]")
 SPANISH = re.compile(r"\b(solicitud|reenvío|comprador|oferta|reembolso)\b", re.IGNORECASE)
 
 
+class _Committed:
+    """The store as the outbox worker sees it: the request as committed."""
+
+    def __init__(self, request: ReshipmentRequest) -> None:
+        self._request = request
+
+    async def read_conversation(
+        self, conversation_id: str, event_id: str | None = None
+    ) -> ConversationView:
+        return ConversationView(conversation_id, False, (self._request,))
+
+
+def delivered(
+    renderer: Renderer, request: ReshipmentRequest, effects: Sequence[Effect], now: datetime
+) -> list[Mapping[str, Any]]:
+    """The bodies the platform gets: texts from the commit, cards rendered at delivery."""
+    entries = OutboxPlanner(renderer).plan("conv-1", request, effects, now, "k")
+    materialize = CardMaterializer(_Committed(request), renderer)
+
+    async def ready() -> list[Mapping[str, Any]]:
+        rendered = [await materialize(entry) for entry in entries]
+        return [entry.body for entry in rendered if entry is not None]
+
+    return asyncio.run(ready())
+
+
 def bodies(renderer: Renderer, flow: Flow, command: Command) -> list[Mapping[str, Any]]:
     """The platform calls that `command` leads to, rendered as the outbox stores them.
 
@@ -43,8 +74,8 @@ def bodies(renderer: Renderer, flow: Flow, command: Command) -> list[Mapping[str
     now = flow.now + timedelta(minutes=30)
     outcome = decide(flow.request, command, now, POLICY)
     subject = outcome.request or flow.request
-    entries = OutboxPlanner(renderer).plan("conv-1", subject, outcome.effects, now, "k")
-    return [entry.body for entry in entries if "message" in entry.body or "card" in entry.body]
+    calls = delivered(renderer, subject, outcome.effects, now)
+    return [body for body in calls if "message" in body or "card" in body]
 
 
 @pytest.fixture
@@ -90,8 +121,8 @@ def test_the_new_request_card_is_spanish_and_the_buyers_receipt_thai(
     renderer: Renderer, command: CreateRequest
 ) -> None:
     outcome = decide(None, command, T0, POLICY)
-    entries = OutboxPlanner(renderer).plan("conv-1", outcome.request, outcome.effects, T0, "k")
-    calls = [entry.body for entry in entries]
+    assert outcome.request is not None
+    calls = delivered(renderer, outcome.request, outcome.effects, T0)
     assert_each_reads_their_own(calls)
     card, receipt = calls[0]["message"]["card"], calls[1]["message"]["text"]
     assert card["title"] == "Solicitud de reenvío RQ-1001"

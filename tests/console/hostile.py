@@ -14,7 +14,7 @@ from tests.e2e.harness import BUYER, SELLER, BotHarness, card_id, requested_data
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
-TEMPLATE = "{{7*7}}"
+TEMPLATE = "{{'evalu'~'ated'}}"  # a template engine would print "evaluated"
 QUOTE = "' onmouseover='alert(1)"
 UNICODE = "ไม่มีแก้ว ☕ \u202eevil\u202c"
 HOSTILE = [SCRIPT, IMG, TEMPLATE, QUOTE, UNICODE]
@@ -23,7 +23,7 @@ TEXT = " ".join(HOSTILE)
 # ids: 1-128 printable characters without whitespace (SPEC wire format)
 REQUEST_ID = 'RQ"><svg/onload=alert(1)>'
 REJECTED_ID = "RQ-<script>alert(2)</script>"
-CONVERSATION_ID = "conv-{{7*7}}<i>"
+CONVERSATION_ID = "conv-{{'evalu'~'ated'}}<i>"
 SHOP_ID = "shop'\"><b>x"
 BUYER_ID = "<script>alert(3)</script>"
 SELLER_ID = '"><img/src=x/onerror=alert(4)>'
@@ -75,7 +75,7 @@ def assert_only_text(markup: str, where: str) -> None:
     check.feed(markup)
     check.close()
     assert check.problems == [], f"{where}: {check.problems}"
-    assert "49" not in re.sub(r"\d{3,}|[0-9a-f]{8,}", "", _visible(markup)), where
+    assert "evaluated" not in _visible(markup), where
 
 
 def _visible(markup: str) -> str:

@@ -19,7 +19,6 @@ APP_SECRET = "test-app-secret-0123456789"
 Client = TestClient[web.Request, web.Application]
 
 
-
 def card(card_id: str = "req-1.offer.buyer", version: int = 1, **changes: Any) -> dict[str, Any]:
     """A valid Card (SPEC §2.2)."""
     return {
@@ -70,36 +69,63 @@ def card_update_entry(
 def refund_entry(
     conversation_id: str = "conv-1", request_id: str = "req-1", amount: str = "12.50", **kw: Any
 ) -> OutboxEntry:
-    body = {"request_id": request_id, "order_id": "order-1", "amount": amount,
-            "currency": "USD", "kind": "partial"}
+    body = {
+        "request_id": request_id,
+        "order_id": "order-1",
+        "amount": amount,
+        "currency": "USD",
+        "kind": "partial",
+    }
     fields: dict[str, Any] = {
-        "path": "/v1/refunds", "body": body, "idempotency_key": f"refund:{request_id}",
+        "path": "/v1/refunds",
+        "body": body,
+        "idempotency_key": f"refund:{request_id}",
         "feedback": "refund",
     }
     return make_entry(conversation_id, request_id, **(fields | kw))
 
 
 def replacement_order_entry(
-    conversation_id: str = "conv-1", request_id: str = "req-1", shipping_option: str = "platform",
+    conversation_id: str = "conv-1",
+    request_id: str = "req-1",
+    shipping_option: str = "platform",
 ) -> OutboxEntry:
-    body = {"request_id": request_id, "order_id": "order-1",
-            "lines": [{"line_id": "L1", "quantity": 1}], "shipping_option": shipping_option,
-            "shipping_fee_paid_by": "seller", "ship_by": "2026-11-30T16:59:59Z"}
+    body = {
+        "request_id": request_id,
+        "order_id": "order-1",
+        "lines": [{"line_id": "L1", "quantity": 1}],
+        "shipping_option": shipping_option,
+        "shipping_fee_paid_by": "seller",
+        "ship_by": "2026-11-30T16:59:59Z",
+    }
     return make_entry(
-        conversation_id, request_id, path="/v1/replacement-orders", body=body,
-        idempotency_key=f"replacement-order:{request_id}", feedback="replacement_order",
+        conversation_id,
+        request_id,
+        path="/v1/replacement-orders",
+        body=body,
+        idempotency_key=f"replacement-order:{request_id}",
+        feedback="replacement_order",
     )
 
 
 def shipment_entry(
-    replacement_order_id: str, conversation_id: str = "conv-1", request_id: str = "req-1",
+    replacement_order_id: str,
+    conversation_id: str = "conv-1",
+    request_id: str = "req-1",
     **extra: Any,
 ) -> OutboxEntry:
-    body = {"request_id": request_id, "replacement_order_id": replacement_order_id,
-            "shipping_option": "platform"} | extra
+    body = {
+        "request_id": request_id,
+        "replacement_order_id": replacement_order_id,
+        "shipping_option": "platform",
+    } | extra
     return make_entry(
-        conversation_id, request_id, path="/v1/shipments", body=body,
-        idempotency_key=f"shipment:{request_id}", feedback="shipment",
+        conversation_id,
+        request_id,
+        path="/v1/shipments",
+        body=body,
+        idempotency_key=f"shipment:{request_id}",
+        feedback="shipment",
     )
 
 
@@ -112,15 +138,21 @@ async def enqueue(store: Store, *entries: OutboxEntry, now: datetime = NOW) -> N
 def signed_headers(
     body: bytes, key: str | None = "key-1", secret: str = APP_SECRET
 ) -> dict[str, str]:
-    headers = {"Authorization": sign_body(APP_KEY, secret, body),
-               "Content-Type": "application/json"}
+    headers = {
+        "Authorization": sign_body(APP_KEY, secret, body),
+        "Content-Type": "application/json",
+    }
     if key is not None:
         headers["Idempotency-Key"] = key
     return headers
 
 
 async def call(
-    client: Client, method: str, path: str, body: Any, key: str | None = "key-1",
+    client: Client,
+    method: str,
+    path: str,
+    body: Any,
+    key: str | None = "key-1",
     secret: str = APP_SECRET,
 ) -> tuple[int, Any]:
     """A signed call to the sandbox; returns (status, decoded JSON answer)."""

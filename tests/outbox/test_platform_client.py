@@ -168,7 +168,9 @@ async def test_updating_an_unknown_card_is_dead(platform_client: PlatformClient)
     delivery = await platform_client.deliver(card_update_entry())
 
     assert (delivery.outcome, delivery.error) == (
-        Outcome.dead, "HTTP 404: card_not_found no card with this card_id was posted")
+        Outcome.dead,
+        "HTTP 404: card_not_found no card with this card_id was posted",
+    )
 
 
 async def test_a_wrong_secret_is_dead_and_the_error_keeps_it_secret(
@@ -197,9 +199,7 @@ def odd_platform() -> web.Application:
             return web.json_response({}, status=429, headers={"Retry-After": "7"})
         if kind == "redirect":
             raise web.HTTPFound("/elsewhere")
-        return web.json_response(
-            {"error": {"code": "bad", "message": "x" * 5000}}, status=400
-        )
+        return web.json_response({"error": {"code": "bad", "message": "x" * 5000}}, status=400)
 
     app = web.Application()
     app.router.add_post("/{kind}", answer)
@@ -217,8 +217,10 @@ def odd_platform() -> web.Application:
     ],
 )
 async def test_odd_answers(
-    aiohttp_server: ServerFactory, http_session: aiohttp.ClientSession,
-    kind: str, outcome: Delivery,
+    aiohttp_server: ServerFactory,
+    http_session: aiohttp.ClientSession,
+    kind: str,
+    outcome: Delivery,
 ) -> None:
     server = await aiohttp_server(odd_platform())
     client = PlatformClient(str(server.make_url("")), APP_KEY, APP_SECRET, http_session)

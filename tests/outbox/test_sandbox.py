@@ -15,13 +15,26 @@ from tests.outbox.support import APP_KEY, APP_SECRET, Client, call, card
 
 ClientFactory = Callable[[web.Application], Awaitable[Client]]
 
-TEXT = {"conversation_id": "conv-1", "audience": "buyer",
-        "message": {"type": "text", "text": "Your request was received."}}
-REFUND = {"request_id": "req-1", "order_id": "order-1", "amount": "12.50",
-          "currency": "USD", "kind": "full"}
-ORDER = {"request_id": "req-1", "order_id": "order-1", "lines": [{"line_id": "L1", "quantity": 2}],
-         "shipping_option": "platform", "shipping_fee_paid_by": "seller",
-         "ship_by": "2026-11-30T16:59:59Z"}
+TEXT = {
+    "conversation_id": "conv-1",
+    "audience": "buyer",
+    "message": {"type": "text", "text": "Your request was received."},
+}
+REFUND = {
+    "request_id": "req-1",
+    "order_id": "order-1",
+    "amount": "12.50",
+    "currency": "USD",
+    "kind": "full",
+}
+ORDER = {
+    "request_id": "req-1",
+    "order_id": "order-1",
+    "lines": [{"line_id": "L1", "quantity": 2}],
+    "shipping_option": "platform",
+    "shipping_fee_paid_by": "seller",
+    "ship_by": "2026-11-30T16:59:59Z",
+}
 
 
 @pytest.fixture
@@ -34,8 +47,11 @@ def state_of(client: Client) -> SandboxState:
 
 
 def post_card(card_body: dict[str, Any]) -> dict[str, Any]:
-    return {"conversation_id": "conv-1", "audience": "buyer",
-            "message": {"type": "card", "card": card_body}}
+    return {
+        "conversation_id": "conv-1",
+        "audience": "buyer",
+        "message": {"type": "card", "card": card_body},
+    }
 
 
 # --- signatures ---------------------------------------------------------------------------
@@ -50,8 +66,9 @@ async def test_a_bad_signature_is_401_and_has_no_effect(client: Client) -> None:
 
 
 async def test_a_missing_signature_is_401(client: Client) -> None:
-    async with client.post("/v1/refunds", data=orjson.dumps(REFUND),
-                           headers={"Idempotency-Key": "k"}) as response:
+    async with client.post(
+        "/v1/refunds", data=orjson.dumps(REFUND), headers={"Idempotency-Key": "k"}
+    ) as response:
         assert response.status == 401
 
 
@@ -150,8 +167,11 @@ async def test_a_card_is_updated_in_place_and_keeps_its_latest_version(client: C
     accepted = card(version=2, status="accepted", actions=[])
 
     status, answer = await call(
-        client, "PUT", "/v1/chat/cards/req-1.offer.buyer",
-        {"conversation_id": "conv-1", "card": accepted}, key="card:v2",
+        client,
+        "PUT",
+        "/v1/chat/cards/req-1.offer.buyer",
+        {"conversation_id": "conv-1", "card": accepted},
+        key="card:v2",
     )
 
     assert (status, answer) == (200, {"card_id": "req-1.offer.buyer", "version": 2})
@@ -190,8 +210,11 @@ async def test_a_card_update_must_name_the_card_of_its_path(client: Client) -> N
 # --- orders and shipments --------------------------------------------------------------------
 async def test_platform_shipping_gets_a_carrier_and_tracking_number(client: Client) -> None:
     _, order = await call(client, "POST", "/v1/replacement-orders", ORDER, key="o")
-    shipment = {"request_id": "req-1", "replacement_order_id": order["replacement_order_id"],
-                "shipping_option": "platform"}
+    shipment = {
+        "request_id": "req-1",
+        "replacement_order_id": order["replacement_order_id"],
+        "shipping_option": "platform",
+    }
 
     status, answer = await call(client, "POST", "/v1/shipments", shipment, key="s")
 
@@ -203,8 +226,11 @@ async def test_platform_shipping_gets_a_carrier_and_tracking_number(client: Clie
 async def test_seller_shipping_echoes_the_sellers_tracking(client: Client) -> None:
     seller = ORDER | {"shipping_option": "seller"}
     _, order = await call(client, "POST", "/v1/replacement-orders", seller, key="o")
-    shipment = {"request_id": "req-1", "replacement_order_id": order["replacement_order_id"],
-                "shipping_option": "seller"}
+    shipment = {
+        "request_id": "req-1",
+        "replacement_order_id": order["replacement_order_id"],
+        "shipping_option": "seller",
+    }
 
     missing = await call(client, "POST", "/v1/shipments", shipment, key="s0")
     given = shipment | {"carrier": "J&T", "tracking_number": "JT123"}
@@ -215,8 +241,11 @@ async def test_seller_shipping_echoes_the_sellers_tracking(client: Client) -> No
 
 
 async def test_a_shipment_for_an_unknown_replacement_order_is_404(client: Client) -> None:
-    shipment = {"request_id": "req-1", "replacement_order_id": "nope",
-                "shipping_option": "platform"}
+    shipment = {
+        "request_id": "req-1",
+        "replacement_order_id": "nope",
+        "shipping_option": "platform",
+    }
 
     assert (await call(client, "POST", "/v1/shipments", shipment))[0] == 404
 
@@ -227,8 +256,9 @@ async def test_fault_knobs_fail_calls_without_effects(client: Client) -> None:
     state.fail_next(2, status=502)
     state.fail_path("/v1/refunds", 422)
 
-    statuses = [(await call(client, "POST", "/v1/chat/messages", TEXT, key=f"m{i}"))[0]
-                for i in range(3)]
+    statuses = [
+        (await call(client, "POST", "/v1/chat/messages", TEXT, key=f"m{i}"))[0] for i in range(3)
+    ]
     refund = await call(client, "POST", "/v1/refunds", REFUND, key="r")
     state.clear_faults()
 
@@ -260,7 +290,10 @@ async def test_every_call_is_recorded(client: Client) -> None:
 
     [recorded] = state_of(client).calls
     assert (recorded.method, recorded.path, recorded.idempotency_key) == (
-        "POST", "/v1/chat/messages", "m1")
+        "POST",
+        "/v1/chat/messages",
+        "m1",
+    )
     assert recorded.content_type == "application/json"
     assert (recorded.body, recorded.status, recorded.signature_valid) == (TEXT, 200, True)
     async with client.get("/_sandbox/state") as response:

@@ -60,8 +60,12 @@ def worker_for(
 ) -> OutboxWorker:
     recorder = recorder or Recorder()
     settings: dict[str, Any] = {
-        "on_result": recorder.on_result, "on_dead": recorder.on_dead, "metrics": recorder,
-        "lease": LEASE, "poll_interval": 0.01, "jitter": lambda: 1.0,  # the full backoff
+        "on_result": recorder.on_result,
+        "on_dead": recorder.on_dead,
+        "metrics": recorder,
+        "lease": LEASE,
+        "poll_interval": 0.01,
+        "jitter": lambda: 1.0,  # the full backoff
     }
     return OutboxWorker(store, client, clock, **(settings | options))
 
@@ -125,8 +129,12 @@ async def test_a_platform_failing_for_a_while_gets_each_effect_once_after_the_ba
 async def test_a_retrying_entry_holds_back_its_conversation_only(
     store: Store, clock: FakeClock, platform_client: PlatformClient, platform_state: SandboxState
 ) -> None:
-    await enqueue(store, refund_entry("a", feedback=None), text_entry("a", text="after"),
-                  text_entry("b", text="other"))
+    await enqueue(
+        store,
+        refund_entry("a", feedback=None),
+        text_entry("a", text="after"),
+        text_entry("b", text="other"),
+    )
     platform_state.fail_path("/v1/refunds", 500)
     worker = worker_for(store, platform_client, clock)
 
@@ -139,7 +147,9 @@ async def test_a_retrying_entry_holds_back_its_conversation_only(
     await drain(worker)
     assert texts(platform_state, "a") == ["after"]
     assert [c.path for c in platform_state.calls if c.status == 200][-2:] == [
-        "/v1/refunds", "/v1/chat/messages"]
+        "/v1/refunds",
+        "/v1/chat/messages",
+    ]
 
 
 async def test_a_refusal_is_a_dead_letter_and_the_conversation_goes_on(
@@ -277,8 +287,12 @@ class ScriptedClient:
     ],
 )
 async def test_backoff(
-    memory_store: MemoryStore, clock: FakeClock, attempts: int, jitter: float,
-    retry_after: float | None, expected: timedelta,
+    memory_store: MemoryStore,
+    clock: FakeClock,
+    attempts: int,
+    jitter: float,
+    retry_after: float | None,
+    expected: timedelta,
 ) -> None:
     await enqueue(memory_store, text_entry(attempts=attempts))
     client = ScriptedClient(Delivery.retry("HTTP 503: busy", retry_after=retry_after))
@@ -334,7 +348,9 @@ async def eventually(condition: Callable[[], bool], seconds: float = 3.0) -> Non
 
 
 async def test_wake_delivers_at_once_instead_of_at_the_next_poll(
-    memory_store: MemoryStore, clock: FakeClock, platform_client: PlatformClient,
+    memory_store: MemoryStore,
+    clock: FakeClock,
+    platform_client: PlatformClient,
     platform_state: SandboxState,
 ) -> None:
     worker = worker_for(memory_store, platform_client, clock, poll_interval=60.0)
@@ -350,7 +366,9 @@ async def test_wake_delivers_at_once_instead_of_at_the_next_poll(
 
 
 async def test_stop_finishes_in_flight_deliveries(
-    memory_store: MemoryStore, clock: FakeClock, platform_client: PlatformClient,
+    memory_store: MemoryStore,
+    clock: FakeClock,
+    platform_client: PlatformClient,
     platform_state: SandboxState,
 ) -> None:
     platform_state.delay(0.2)
@@ -367,7 +385,9 @@ async def test_stop_finishes_in_flight_deliveries(
 
 
 async def test_stop_leaves_what_it_cannot_finish_leased_for_a_later_claim(
-    memory_store: MemoryStore, clock: FakeClock, platform_client: PlatformClient,
+    memory_store: MemoryStore,
+    clock: FakeClock,
+    platform_client: PlatformClient,
     platform_state: SandboxState,
 ) -> None:
     entry = text_entry(text="slow")
@@ -395,9 +415,7 @@ class FlakyStore(MemoryStore):
         super().__init__(clock)
         self.failures = failures
 
-    async def claim_outbox(
-        self, now: Any, limit: int, lease: timedelta
-    ) -> list[OutboxEntry]:
+    async def claim_outbox(self, now: Any, limit: int, lease: timedelta) -> list[OutboxEntry]:
         if self.failures:
             self.failures -= 1
             raise StorageUnavailable("redis is down")
@@ -405,7 +423,9 @@ class FlakyStore(MemoryStore):
 
 
 async def test_storage_errors_in_the_loop_are_logged_and_retried(
-    clock: FakeClock, platform_client: PlatformClient, platform_state: SandboxState,
+    clock: FakeClock,
+    platform_client: PlatformClient,
+    platform_state: SandboxState,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     store = FlakyStore(clock, failures=3)
@@ -422,7 +442,9 @@ async def test_storage_errors_in_the_loop_are_logged_and_retried(
 
 
 async def test_the_loop_delivers_more_entries_than_its_concurrency(
-    memory_store: MemoryStore, clock: FakeClock, platform_client: PlatformClient,
+    memory_store: MemoryStore,
+    clock: FakeClock,
+    platform_client: PlatformClient,
     platform_state: SandboxState,
 ) -> None:
     await enqueue(memory_store, *[text_entry(f"c{n}", text=f"t{n}") for n in range(20)])

@@ -13,6 +13,7 @@ from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.dispatcher import Handled
 from bot.models import ReshipmentRequest
+from bot.outbound import CardMaterializer
 from bot.outbox import OutboxWorker
 from bot.platform import Delivery
 from bot.scheduler import Scheduler
@@ -76,6 +77,7 @@ class Rig:
             self.clock,
             on_result=dispatcher.apply_result,
             on_dead=dispatcher.record_dead,
+            materialize=CardMaterializer(self.store, self.services.renderer),
         )
 
     async def send(self, type_: str, data: Mapping[str, Any]) -> Handled:
