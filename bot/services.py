@@ -11,6 +11,7 @@ from typing import Literal
 import aiohttp
 from aiohttp import web
 
+from bot import workdays
 from bot.clock import Clock
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
@@ -83,6 +84,10 @@ class Services:
         return f"http://{host}:{self.settings.port}/sandbox"
 
     async def start(self) -> None:
+        # one-off costs paid now rather than by the first webhooks: holiday calendars
+        # and compiled card templates for every locale
+        workdays.preload()
+        self.renderer.preload()
         if self._store is None:
             redis_url = self.settings.redis_url
             self._store = open_store(

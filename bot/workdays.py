@@ -23,6 +23,14 @@ def _holidays(region: str, year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays(region, years=year).keys())
 
 
+def preload(regions: tuple[str, ...] = ("US", "ES", "ID", "TH", "VN"), year: int = 0) -> None:
+    """Load the holiday calendars now: the first lookup imports every country's module."""
+    this_year = year or date.today().year
+    for region in regions:
+        for offset in (0, 1):
+            _holidays(region, this_year + offset)
+
+
 def is_public_holiday(region: str, day: date) -> bool:
     return day in _holidays(region.upper(), day.year)
 

@@ -101,12 +101,13 @@ class RedisStore(Store):
     ) -> RedisStore:
         """A store on a new client; short socket timeouts so a hung Redis is a quick 503.
 
-        The pool is bounded and blocking: beyond `max_connections` (default 64) callers
-        wait for a free connection (up to the socket timeout) instead of failing.
+        The pool is bounded and blocking: beyond `max_connections` (default 32) callers
+        wait for a free connection (up to the socket timeout) instead of failing;
+        script calls are batched (see `Scripts`), so few connections are busy at once.
         """
         redis_options.setdefault("socket_connect_timeout", 1.0)
         redis_options.setdefault("socket_timeout", 2.0)
-        redis_options.setdefault("max_connections", 64)
+        redis_options.setdefault("max_connections", 32)
         redis_options.setdefault("timeout", redis_options["socket_timeout"])
         pool = aioredis.BlockingConnectionPool.from_url(url, **redis_options)
         return cls(aioredis.Redis.from_pool(pool), prefix=prefix, event_ttl=event_ttl)
