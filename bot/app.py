@@ -9,7 +9,7 @@ from aiohttp import web
 
 from bot.sandbox import sandbox_app
 from bot.services import SERVICES, Services
-from bot.web import agent_api, ops
+from bot.web import agent_api, openapi, ops
 from bot.web.console import console_app
 from bot.web.responses import error
 from bot.web.webhook import chat_webhook
@@ -38,6 +38,7 @@ def build_app(services: Services) -> web.Application:
     app.router.add_post("/webhooks/chat", chat_webhook)
     agent_api.add_routes(app)
     ops.add_routes(app)
+    openapi.add_routes(app)
     app.add_subapp("/agent", console_app(services))
     if not settings.platform_url and services.platform_url is None:
         secrets = [secret.get_secret_value() for secret in settings.app_secret]

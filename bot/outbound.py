@@ -197,12 +197,19 @@ class CardMaterializer:
             return None
         card = self._renderer.card(request, state.card_id).model_dump(mode="json")
         conversation_id = entry.conversation_id
+        key = entry.idempotency_key
         if entry.method == "POST":
             rendered: dict[str, Any] = {
                 "conversation_id": conversation_id,
                 "audience": card["audience"],
                 "message": {"type": "card", "card": card},
             }
+            if state.version != int(body.get("version", 0)):
+                # Not the version planned: an earlier attempt under the planned key may
+                # have delivered an older rendering (its acknowledgement lost), and a key
+                # must never carry another body. The platform answers a card it already
+                # has with 409 (done); the updates behind this entry bring it up to date.
+                key = f"{key}:v{state.version}"
         else:
             rendered = {"conversation_id": conversation_id, "card": card}
-        return replace(entry, body=rendered, render=None)
+        return replace(entry, body=rendered, render=None, idempotency_key=key)

@@ -1,16 +1,31 @@
-"""Real `reshipbot serve` processes for tests: start, wait until ready, kill -9, stop."""
+"""Real `reshipbot serve` processes for tests: start, wait until ready, kill -9, stop.
+
+`Fleet` keeps the processes of one test on one Redis (one key prefix) and points a
+`BotHarness` at the latest web process, so the harness's helpers work over real HTTP.
+A process killed with `kill9()` can be `start()`ed again: it comes back on the same port.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
+
+from bot.clock import OffsetClock
+from bot.sandbox import SandboxState
+from storage import RedisStore
+from tests.conftest import _delete_prefix
+from tests.e2e.harness import AGENT_TOKEN, APP_KEY, APP_SECRET, TOKEN_SECRET, BotHarness
 from tests.redis_server import free_port
 
 READY_TIMEOUT = 20.0
@@ -109,3 +124,72 @@ class BotProcess:
             await self.terminate(timeout=15)
         except subprocess.TimeoutExpired:
             self.kill9()
+
+
+class Fleet:
+    """The bot processes of one test, on one Redis under one key prefix."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path, harness: BotHarness) -> None:
+        self.env = env
+        self.log_dir = log_dir
+        self.harness = harness
+        self.processes: list[BotProcess] = []
+
+    async def start(self, role: str = "all", **env: str) -> BotProcess:
+        process = BotProcess(
+            {**self.env, **env}, self.log_dir, role=role, name=f"{role}{len(self.processes)}"
+        )
+        self.processes.append(process)
+        await process.start()
+        if role != "worker":
+            self.harness.base_url = process.url
+        return process
+
+    def store(self) -> RedisStore:
+        return RedisStore.from_url(
+            self.env["RESHIPBOT_REDIS_URL"], prefix=self.env["RESHIPBOT_REDIS_PREFIX"]
+        )
+
+    @property
+    def redis_url(self) -> str:
+        return self.env["RESHIPBOT_REDIS_URL"]
+
+    @property
+    def prefix(self) -> str:
+        return self.env["RESHIPBOT_REDIS_PREFIX"]
+
+
+@contextlib.asynccontextmanager
+async def open_fleet(
+    redis_url: str, platform_url: str, platform: SandboxState, log_dir: Path, **env: str
+) -> AsyncIterator[Fleet]:
+    """A fleet on `redis_url` (a fresh key prefix) delivering to the platform at `platform_url`.
+
+    `platform` is that platform's record (a sandbox app served in the test's loop). On exit
+    every process is stopped (SIGTERM, then kill -9) and the prefix's keys are deleted.
+    """
+    prefix = f"rbproc-{uuid.uuid4().hex[:10]}"
+    settings = {
+        "RESHIPBOT_APP_KEY": APP_KEY,
+        "RESHIPBOT_APP_SECRET": APP_SECRET,
+        "RESHIPBOT_AGENT_TOKEN": AGENT_TOKEN,
+        "RESHIPBOT_TOKEN_SECRET": TOKEN_SECRET,
+        "RESHIPBOT_REDIS_URL": redis_url,
+        "RESHIPBOT_REDIS_PREFIX": prefix,
+        "RESHIPBOT_PLATFORM_URL": platform_url,
+        "RESHIPBOT_SELLER_REMINDER_BEFORE": "0s",
+        "RESHIPBOT_LOG_LEVEL": "WARNING",
+        **env,
+    }
+    async with aiohttp.ClientSession() as session:
+        harness = BotHarness(
+            base_url="", session=session, platform=platform, services=None, clock=OffsetClock()
+        )
+        crew = Fleet(settings, log_dir, harness)
+        try:
+            yield crew
+        finally:
+            for process in crew.processes:
+                await process.stop()
+            with contextlib.suppress(OSError, ConnectionError):
+                await _delete_prefix(redis_url, prefix)

@@ -1,10 +1,17 @@
-"""A private, throw-away redis-server for tests (no persistence, a free local port),
-and what tests do when there is no Redis to test against."""
+"""A private, throw-away redis-server for tests (a free local port, no persistence unless
+asked), and what tests do when there is no Redis to test against.
+
+For fault tests a server can be hung (`pause()`: SIGSTOP, `resume()`: SIGCONT), stopped
+and started again on the same port (`restart()`; with `persistent=True` it keeps its data
+across that in an append-only file synced on every write), and have its clients' connections
+cut (`kill_clients()`).
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -51,8 +58,9 @@ def find_redis_server() -> str | None:
 class RedisServer:
     """`with RedisServer(tmpdir) as server:` runs redis-server until the block ends."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, persistent: bool = False) -> None:
         self.workdir = workdir
+        self.persistent = persistent
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._process: subprocess.Popen[bytes] | None = None
@@ -62,7 +70,11 @@ class RedisServer:
         if binary is None:
             raise RedisServerError("no redis-server binary on PATH")
         command = [binary, "--port", str(self.port), "--bind", "127.0.0.1"]
-        command += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
+        command += ["--save", "", "--dir", str(self.workdir)]
+        if self.persistent:
+            command += ["--appendonly", "yes", "--appendfsync", "always"]
+        else:
+            command += ["--appendonly", "no"]
         with (self.workdir / "redis.log").open("ab") as log:
             try:
                 self._process = subprocess.Popen(
@@ -95,12 +107,43 @@ class RedisServer:
         process, self._process = self._process, None
         if process is None:
             return
+        if process.poll() is None:
+            process.send_signal(signal.SIGCONT)  # a paused server cannot act on SIGTERM
         process.terminate()
         try:
             process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def pause(self) -> None:
+        """Hang the server (SIGSTOP): connections stay open, nothing answers."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self._process is not None
+        self._process.send_signal(signal.SIGCONT)
+
+    def restart(self) -> None:
+        """Start again on the same port after `stop()` (data survives only if persistent)."""
+        if self.running:
+            self.stop()
+        self.start()
+
+    def kill_clients(self) -> int:
+        """Close every normal client connection (CLIENT KILL TYPE normal); how many."""
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
+        try:
+            # our own connection is normal too: SKIPME (default yes) keeps it
+            killed: int = client.client_kill_filter(_type="normal")
+            return killed
+        finally:
+            client.close()
 
     def __enter__(self) -> RedisServer:
         self.start()

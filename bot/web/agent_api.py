@@ -72,7 +72,8 @@ def _filter(query: Any) -> RequestFilter | str:
 
 def _limit(query: Any) -> int | str:
     text = query.get("limit", "50")
-    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+    # ASCII digits only: "²" is a digit to str.isdigit() but not to int() (it raised)
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_LIMIT:
         return f"limit must be a number from 1 to {MAX_LIMIT}"
     return int(text)
 

@@ -38,7 +38,7 @@ class Figure:
     def ratio(self) -> float | None:
         if self.baseline in (None, 0):
             return None
-        return self.value / self.baseline  # type: ignore[operator]
+        return self.value / self.baseline
 
     def line(self) -> str:
         text = f"{self.name:<44} {self.value:>12,.2f} {self.unit:<10}"

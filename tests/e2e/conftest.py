@@ -114,6 +114,7 @@ async def make_bot(
                 clock=clock,
                 app_key=settings.app_key,
                 secret=secrets[0],
+                platform_url=platform_url,
             )
 
         yield make

@@ -66,6 +66,7 @@ class BotHarness:
     app_key: str = APP_KEY
     secret: str = APP_SECRET
     sent: list[str] = field(default_factory=list)
+    platform_url: str = ""  # where the platform is served (the bot may be told another URL)
 
     # --- webhooks ------------------------------------------------------------------------
 
@@ -136,15 +137,7 @@ class BotHarness:
     async def chat(
         self, text: str, sender: dict[str, str] = SELLER, conversation_id: str = "conv-1"
     ) -> Answer:
-        return await self.send(
-            "chat.message",
-            {
-                "conversation_id": conversation_id,
-                "message_id": f"m-{uuid.uuid4().hex[:10]}",
-                "sender": sender,
-                "text": text,
-            },
-        )
+        return await self.send("chat.message", chat_data(text, sender, conversation_id))
 
     async def click(
         self,
@@ -155,18 +148,8 @@ class BotHarness:
         token: str | None = None,
         conversation_id: str = "conv-1",
     ) -> Answer:
-        if token is None:
-            token = next(a["token"] for a in card["actions"] if a["id"] == action)
         return await self.send(
-            "card.action",
-            {
-                "conversation_id": conversation_id,
-                "card_id": card["card_id"],
-                "action": action,
-                "token": token,
-                "actor": actor,
-                "form": form or {},
-            },
+            "card.action", click_data(card, action, actor, form, token, conversation_id)
         )
 
     async def logistics(
@@ -177,15 +160,10 @@ class BotHarness:
         description: str = "",
         occurred_at: int | None = None,
     ) -> Answer:
+        occurred_at = occurred_at or int(self.clock.now().timestamp())
         return await self.send(
             "logistics.updated",
-            {
-                "tracking_number": tracking_number,
-                "carrier": carrier,
-                "status": status,
-                "description": description or status.replace("_", " "),
-                "occurred_at": occurred_at or int(self.clock.now().timestamp()),
-            },
+            logistics_data(tracking_number, status, occurred_at, carrier, description),
         )
 
     # --- reading state --------------------------------------------------------------------
@@ -374,3 +352,53 @@ def requested_data(
         else:
             data[key] = value
     return data
+
+
+def chat_data(
+    text: str, sender: dict[str, str] = SELLER, conversation_id: str = "conv-1"
+) -> dict[str, Any]:
+    """`data` of a `chat.message` event (a new message id each time)."""
+    return {
+        "conversation_id": conversation_id,
+        "message_id": f"m-{uuid.uuid4().hex[:10]}",
+        "sender": sender,
+        "text": text,
+    }
+
+
+def click_data(
+    card: dict[str, Any],
+    action: str,
+    actor: dict[str, str],
+    form: dict[str, str] | None = None,
+    token: str | None = None,
+    conversation_id: str = "conv-1",
+) -> dict[str, Any]:
+    """`data` of a `card.action` event: a click on `card`'s `action` (its own token by default)."""
+    if token is None:
+        token = next(a["token"] for a in card["actions"] if a["id"] == action)
+    return {
+        "conversation_id": conversation_id,
+        "card_id": card["card_id"],
+        "action": action,
+        "token": token,
+        "actor": actor,
+        "form": form or {},
+    }
+
+
+def logistics_data(
+    tracking_number: str,
+    status: str,
+    occurred_at: int,
+    carrier: str = "Flash",
+    description: str = "",
+) -> dict[str, Any]:
+    """`data` of a `logistics.updated` event."""
+    return {
+        "tracking_number": tracking_number,
+        "carrier": carrier,
+        "status": status,
+        "description": description or status.replace("_", " "),
+        "occurred_at": occurred_at,
+    }

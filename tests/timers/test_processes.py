@@ -7,54 +7,23 @@ processes deliver to it over HTTP, so every effect is counted where it lands.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.clock import OffsetClock
 from bot.sandbox import SANDBOX_STATE, sandbox_app
-from storage import RedisStore
-from tests.conftest import _delete_prefix
 from tests.e2e.harness import (
-    AGENT_TOKEN,
     APP_KEY,
     APP_SECRET,
     BUYER,
-    TOKEN_SECRET,
-    BotHarness,
 )
-from tests.processes import BotProcess
+from tests.processes import Fleet, open_fleet
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
-
-
-class Fleet:
-    def __init__(self, env: dict[str, str], log_dir: Path, harness: BotHarness) -> None:
-        self.env = env
-        self.log_dir = log_dir
-        self.harness = harness
-        self.processes: list[BotProcess] = []
-
-    async def start(self, role: str = "all", **env: str) -> BotProcess:
-        process = BotProcess(
-            {**self.env, **env}, self.log_dir, role=role, name=f"{role}{len(self.processes)}"
-        )
-        self.processes.append(process)
-        await process.start()
-        if role != "worker":
-            self.harness.base_url = process.url
-        return process
-
-    def store(self) -> RedisStore:
-        return RedisStore.from_url(
-            self.env["RESHIPBOT_REDIS_URL"], prefix=self.env["RESHIPBOT_REDIS_PREFIX"]
-        )
 
 
 @pytest.fixture
@@ -62,33 +31,9 @@ async def fleet(
     redis_url: str, aiohttp_server: ServerFactory, tmp_path: Path
 ) -> AsyncIterator[Fleet]:
     platform = await aiohttp_server(sandbox_app(APP_KEY, APP_SECRET))
-    prefix = f"rbproc-{uuid.uuid4().hex[:10]}"
-    env = {
-        "RESHIPBOT_APP_KEY": APP_KEY,
-        "RESHIPBOT_APP_SECRET": APP_SECRET,
-        "RESHIPBOT_AGENT_TOKEN": AGENT_TOKEN,
-        "RESHIPBOT_TOKEN_SECRET": TOKEN_SECRET,
-        "RESHIPBOT_REDIS_URL": redis_url,
-        "RESHIPBOT_REDIS_PREFIX": prefix,
-        "RESHIPBOT_PLATFORM_URL": str(platform.make_url("")).rstrip("/"),
-        "RESHIPBOT_SELLER_REMINDER_BEFORE": "0s",
-        "RESHIPBOT_LOG_LEVEL": "WARNING",
-    }
-    async with aiohttp.ClientSession() as session:
-        harness = BotHarness(
-            base_url="",
-            session=session,
-            platform=platform.app[SANDBOX_STATE],
-            services=None,
-            clock=OffsetClock(),
-        )
-        crew = Fleet(env, tmp_path, harness)
-        try:
-            yield crew
-        finally:
-            for process in crew.processes:
-                await process.stop()
-            await _delete_prefix(redis_url, prefix)
+    url = str(platform.make_url("")).rstrip("/")
+    async with open_fleet(redis_url, url, platform.app[SANDBOX_STATE], tmp_path) as crew:
+        yield crew
 
 
 def _at(text: str) -> datetime:
