@@ -71,6 +71,8 @@ _INT_LIMITS: dict[str, tuple[int, int]] = {
     "ship_working_days": (1, 30),
     "max_partial_offers": (0, 10),
     "max_body_bytes": (1024, 64 * 1024 * 1024),
+    "outbox_concurrency": (1, 1024),
+    "timer_concurrency": (1, 1024),
 }
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -107,6 +109,8 @@ class Settings(BaseSettings):
     max_event_age: timedelta = timedelta(hours=24)
     event_ttl: timedelta = Field(default=MIN_EVENT_TTL)
     worker_lease: timedelta = timedelta(seconds=30)
+    outbox_concurrency: int = 8
+    timer_concurrency: int = 32
     log_level: LogLevel = "INFO"
 
     _ignored_variables: tuple[str, ...] = PrivateAttr(default=())

@@ -148,9 +148,9 @@ class Dispatcher:
 
     async def _requested(self, envelope: Envelope, data: RequestedData) -> Handled:
         command = _create_command(envelope, data)
-        check = decide(None, command, self.clock.now(), self.policy)
-        if check.refusal is not None:
-            return _invalid_request(check.refusal)
+        first = decide(None, command, self.clock.now(), self.policy)
+        if first.refusal is not None:
+            return _invalid_request(first.refusal)
         owner = await self.store.claim_request_id(
             data.request_id, data.conversation_id, order_id=data.order.order_id
         )
@@ -161,10 +161,14 @@ class Dispatcher:
             )
             return DUPLICATE
 
+        decided = [first]
+
         def decider(view: ConversationView, now: datetime) -> Decision | Handled:
             existing = view.request(data.request_id)
             if existing is not None:
                 return DUPLICATE
+            if decided:  # the check above already decided it: use it once
+                return None, decided.pop()
             return None, decide(None, command, now, self.policy)
 
         # A new request needs nothing from the store: commit at once, expecting version 0.

@@ -9,8 +9,6 @@ outbox is never rendered or sent at all.
 
 from __future__ import annotations
 
-import itertools
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -29,6 +27,7 @@ from bot.effects import (
 )
 from bot.models import Audience, ReshipmentRequest
 from storage.base import OutboxEntry
+from storage.codec import new_entry_id
 
 FEEDBACK_REFUND = "refund"
 FEEDBACK_REPLACEMENT_ORDER = "replacement_order"
@@ -52,15 +51,6 @@ class Rendering(Protocol):
     ) -> str: ...
 
     def reader(self, request: ReshipmentRequest | None, audience: Audience) -> tuple[str, str]: ...
-
-
-_sequence = itertools.count()
-
-
-def new_entry_id(now: datetime) -> str:
-    """Ids that sort by creation time within a process and never collide across them."""
-    millis = int(now.timestamp() * 1000)
-    return f"{millis:013d}-{next(_sequence) % 1_000_000:06d}-{secrets.token_hex(4)}"
 
 
 class OutboxPlanner:

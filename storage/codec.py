@@ -8,6 +8,7 @@ where they become sorted-set scores).
 from __future__ import annotations
 
 import itertools
+import os
 import secrets
 from collections.abc import Iterable
 from dataclasses import replace
@@ -40,9 +41,27 @@ def duration_ms(delta: timedelta) -> int:
     return delta // _MS
 
 
+class _Process:
+    """This process's random mark, drawn again in a forked child."""
+
+    pid = 0
+    mark = ""
+
+    @classmethod
+    def current(cls) -> str:
+        if cls.pid != os.getpid():
+            cls.pid, cls.mark = os.getpid(), secrets.token_hex(4)
+        return cls.mark
+
+
 def new_entry_id(now: datetime) -> str:
-    """An outbox entry id that sorts in creation order (ms, then a per-process counter)."""
-    return f"{to_ms(now):013d}-{next(_sequence) % 1_000_000:06d}-{secrets.token_hex(4)}"
+    """An outbox entry id that sorts in creation order (ms, then a per-process counter).
+
+    The process's random mark makes ids from different processes distinct without
+    asking the system for randomness on every entry.
+    """
+    sequence = next(_sequence) % 1_000_000
+    return f"{to_ms(now):013d}-{sequence:06d}-{_Process.current()}"
 
 
 def queue_score(request: ReshipmentRequest, queue_at: datetime | None) -> int:

@@ -2,12 +2,12 @@
 
 Both backends keep, per conversation, the last `MESSAGE_LOG_SIZE` chat messages the
 outbox delivered (or gave up on), written in the same atomic step that acknowledges (or
-dead-letters) the entry. Only chat calls are logged — texts, new cards and card updates
-— as a positional JSON array: a text cut to `MESSAGE_TEXT_MAX` characters, a card as
-its id, version and status only (not its title, lines or action tokens; the console
-renders a request's cards itself). The log is for agents to see what a buyer or seller
-was told, and it must stay small in Redis (SPEC §6: about 60 bytes a card entry, 100 to
-200 a text).
+dead-letters) the entry. Only new chat messages are logged — texts and new cards, not
+the in-place updates of a card — as a positional JSON array: a text cut to
+`MESSAGE_TEXT_MAX` characters, a card as its id, version and status only (not its
+title, lines or action tokens; the console renders a request's cards itself). The log
+is for agents to see what a buyer or seller was told, and it must stay small in Redis
+(SPEC §6: about 60 bytes a card entry, up to ~200 a text).
 
 A `Change` travels between processes as compact JSON on the changes channel.
 """
@@ -23,9 +23,9 @@ import orjson
 from storage.base import Change, OutboxEntry, SentMessage
 from storage.codec import from_ms
 
-MESSAGE_LOG_SIZE = 200  # entries kept per conversation
+MESSAGE_LOG_SIZE = 100  # entries kept per conversation
 MESSAGE_LOG_TTL = timedelta(days=30)  # a log nobody wrote to for this long is dropped
-MESSAGE_TEXT_MAX = 160  # characters of a text kept in the log (most texts fit)
+MESSAGE_TEXT_MAX = 160  # characters of a text kept in the log (most texts fit whole)
 MESSAGE_ERROR_MAX = 200
 
 CHAT_MESSAGES_PATH = "/v1/chat/messages"
@@ -65,9 +65,7 @@ def _chat_fields(entry: OutboxEntry) -> dict[str, Any] | None:
             "audience": str(body.get("audience") or ""),
             "text": _cut(text if isinstance(text, str) else "", MESSAGE_TEXT_MAX),
         }
-    if entry.method == "PUT" and entry.path.startswith(CHAT_CARDS_PREFIX):
-        card = body.get("card")
-        return _card_message(card, "card_update", None) if isinstance(card, Mapping) else None
+    # A card update (PUT) edits a message already logged: not a new message, not logged.
     return None
 
 

@@ -65,7 +65,14 @@ from storage.messages import (
     message_record,
 )
 from storage.redis_feed import RedisFeed
-from storage.redis_io import DecodedRequests, Lru, decode_request, storage_errors, text
+from storage.redis_io import (
+    DecodedRequests,
+    Lru,
+    decode_request,
+    encode_request,
+    storage_errors,
+    text,
+)
 from storage.redis_queue import RedisQueue
 from storage.scripts import Arg, Scripts
 
@@ -247,7 +254,7 @@ class RedisStore(Store):
                 request_id,
                 commit.expected_version,
                 request.version,
-                request.model_dump_json(),
+                encode_request(request),
                 offer,
                 queue_score(request, commit.queue_at),
                 queue_member(request_id, conversation_id),

@@ -28,8 +28,8 @@ local outbox_count = tonumber(ARGV[outbox_at])
 
 if request_id ~= '' then
   redis.call('HSET', KEYS[1], 'r:' .. request_id, ARGV[7], 'v:' .. request_id, ARGV[6])
-  for i = 1, clear_count do
-    redis.call('ZREM', KEYS[2], ARGV[at + i])
+  if clear_count > 0 then
+    redis.call('ZREM', KEYS[2], unpack(ARGV, at + 1, at + clear_count))
   end
   for i = 0, add_count - 1 do
     redis.call('ZADD', KEYS[2], ARGV[add_at + 1 + 2 * i], ARGV[add_at + 2 + 2 * i])

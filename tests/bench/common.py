@@ -77,12 +77,18 @@ def private_redis() -> Iterator[RedisServer]:
 class Process:
     """A child process (a server) with its output in a temporary log file."""
 
-    def __init__(self, args: list[str], env: dict[str, str] | None = None,
-                 ready_url: str | None = None, name: str = "child") -> None:
+    def __init__(
+        self,
+        args: list[str],
+        env: dict[str, str] | None = None,
+        ready_url: str | None = None,
+        name: str = "child",
+    ) -> None:
         self.log = Path(tempfile.mkstemp(prefix=f"reshipbot-bench-{name}-", suffix=".log")[1])
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(args, env={**os.environ, **(env or {})},
-                                            stdout=out, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                args, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT
+            )
         if ready_url:
             self.wait_ready(ready_url)
 
@@ -125,20 +131,43 @@ def bot_env(redis_url: str, platform_url: str, port: int, **extra: str) -> dict[
     }
 
 
-def start_bot(redis_url: str, platform_url: str, role: str = "all", **extra: str
-              ) -> tuple[Process, int]:
+def start_bot(
+    redis_url: str, platform_url: str, role: str = "all", **extra: str
+) -> tuple[Process, int]:
     port = free_port()
-    process = Process([sys.executable, "-m", "bot.cli", "serve", "--role", role],
-                      bot_env(redis_url, platform_url, port, **extra),
-                      ready_url=f"http://127.0.0.1:{port}/readyz", name=f"bot-{role}")
+    process = Process(
+        [sys.executable, "-m", "bot.cli", "serve", "--role", role],
+        bot_env(redis_url, platform_url, port, **extra),
+        ready_url=f"http://127.0.0.1:{port}/readyz",
+        name=f"bot-{role}",
+    )
     return process, port
+
+
+def start_worker(redis_url: str, platform_url: str, **extra: str) -> Process:
+    """A `serve --role worker` process (no HTTP): ready once it prints its banner."""
+    process = Process(
+        [sys.executable, "-m", "bot.cli", "serve", "--role", "worker"],
+        bot_env(redis_url, platform_url, free_port(), **extra),
+        name="bot-worker",
+    )
+    deadline = time.monotonic() + 30
+    while "reshipbot worker" not in process.log.read_text():
+        if process.process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"worker did not start:\n{process.log.read_text()[-3000:]}")
+        time.sleep(0.05)
+    return process
 
 
 def start_platform() -> tuple[Process, str]:
     port = free_port()
     env = {"RESHIPBOT_APP_KEY": APP_KEY, "RESHIPBOT_APP_SECRET": APP_SECRET}
-    process = Process([sys.executable, "-m", "bot.sandbox", "--port", str(port)], env,
-                      ready_url=f"http://127.0.0.1:{port}/_sandbox/state", name="platform")
+    process = Process(
+        [sys.executable, "-m", "bot.sandbox", "--port", str(port)],
+        env,
+        ready_url=f"http://127.0.0.1:{port}/_sandbox/state",
+        name="platform",
+    )
     return process, f"http://127.0.0.1:{port}"
 
 
@@ -146,8 +175,12 @@ def ensure_wrk() -> str:
     found = shutil.which("wrk")
     if found:
         return found
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "wrk"],
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     found = shutil.which("wrk")
     if not found:
         raise RuntimeError("wrk is needed for the webhook benchmark: apt-get install wrk")

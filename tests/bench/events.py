@@ -44,53 +44,106 @@ def _sign(event: dict[str, object]) -> Event:
 
 
 def _envelope(type_: str, data: dict[str, object], now: int) -> dict[str, object]:
-    return {"type": type_, "event_id": f"bench-{next(_ids)}", "shop_id": "shop-bench",
-            "timestamp": now, "data": data}
+    return {
+        "type": type_,
+        "event_id": f"bench-{next(_ids)}",
+        "shop_id": "shop-bench",
+        "timestamp": now,
+        "data": data,
+    }
 
 
 def requested(request_id: str, conversation_id: str, now: int) -> dict[str, object]:
-    return _envelope("reshipment.requested", {
-        "request_id": request_id,
-        "conversation_id": conversation_id,
-        "requested_at": now,
-        "reason": "broken_or_unusable",
-        "items": [{"line_id": "L1", "quantity": 2}],
-        "evidence": {"note": "Two of the three mugs arrived cracked.",
-                     "image_urls": ["https://img.example/1.jpg"]},
-        "buyer": {"id": f"buyer-{conversation_id}", "locale": "en"},
-        "seller": {"id": "seller-bench", "locale": "en", "timezone": "Asia/Bangkok",
-                   "region": "TH"},
-        "order": {"order_id": f"order-{request_id}", "currency": "USD",
-                  "shipping_option": "platform",
-                  "lines": [{"line_id": "L1", "sku": "MUG", "name": "Blue mug",
-                             "quantity": 3, "unit_price": "12.50"},
-                            {"line_id": "L2", "sku": "TEA", "name": "Green tea",
-                             "quantity": 1, "unit_price": "8.00"}]},
-    }, now)
+    return _envelope(
+        "reshipment.requested",
+        {
+            "request_id": request_id,
+            "conversation_id": conversation_id,
+            "requested_at": now,
+            "reason": "broken_or_unusable",
+            "items": [{"line_id": "L1", "quantity": 2}],
+            "evidence": {
+                "note": "Two of the three mugs arrived cracked.",
+                "image_urls": ["https://img.example/1.jpg"],
+            },
+            "buyer": {"id": f"buyer-{conversation_id}", "locale": "en"},
+            "seller": {
+                "id": "seller-bench",
+                "locale": "en",
+                "timezone": "Asia/Bangkok",
+                "region": "TH",
+            },
+            "order": {
+                "order_id": f"order-{request_id}",
+                "currency": "USD",
+                "shipping_option": "platform",
+                "lines": [
+                    {
+                        "line_id": "L1",
+                        "sku": "MUG",
+                        "name": "Blue mug",
+                        "quantity": 3,
+                        "unit_price": "12.50",
+                    },
+                    {
+                        "line_id": "L2",
+                        "sku": "TEA",
+                        "name": "Green tea",
+                        "quantity": 1,
+                        "unit_price": "8.00",
+                    },
+                ],
+            },
+        },
+        now,
+    )
 
 
-def chat(conversation_id: str, role: str, actor_id: str, text: str, now: int
-         ) -> dict[str, object]:
-    return _envelope("chat.message", {
-        "conversation_id": conversation_id, "message_id": f"m-{next(_ids)}",
-        "sender": {"role": role, "id": actor_id}, "text": text}, now)
+def chat(conversation_id: str, role: str, actor_id: str, text: str, now: int) -> dict[str, object]:
+    return _envelope(
+        "chat.message",
+        {
+            "conversation_id": conversation_id,
+            "message_id": f"m-{next(_ids)}",
+            "sender": {"role": role, "id": actor_id},
+            "text": text,
+        },
+        now,
+    )
 
 
-def accept_click(request_id: str, conversation_id: str, signer: TokenSigner, now: int
-                 ) -> dict[str, object]:
+def accept_click(
+    request_id: str, conversation_id: str, signer: TokenSigner, now: int
+) -> dict[str, object]:
     card_id = f"{request_id}.offer.buyer"
     buyer = f"buyer-{conversation_id}"
     token = signer.sign(TokenClaims(request_id, card_id, 1, "accept_offer", "buyer", buyer))
-    return _envelope("card.action", {
-        "conversation_id": conversation_id, "card_id": card_id, "action": "accept_offer",
-        "token": token, "actor": {"role": "buyer", "id": buyer}, "form": {}}, now)
+    return _envelope(
+        "card.action",
+        {
+            "conversation_id": conversation_id,
+            "card_id": card_id,
+            "action": "accept_offer",
+            "token": token,
+            "actor": {"role": "buyer", "id": buyer},
+            "form": {},
+        },
+        now,
+    )
 
 
 def logistics(tracking_number: str, sequence: int, now: int) -> dict[str, object]:
-    return _envelope("logistics.updated", {
-        "tracking_number": tracking_number, "carrier": "Flash", "status": "in_transit",
-        "description": f"scan {sequence} at hub", "occurred_at": now - 3600 + sequence,
-    }, now)
+    return _envelope(
+        "logistics.updated",
+        {
+            "tracking_number": tracking_number,
+            "carrier": "Flash",
+            "status": "in_transit",
+            "description": f"scan {sequence} at hub",
+            "occurred_at": now - 3600 + sequence,
+        },
+        now,
+    )
 
 
 @dataclass
@@ -99,8 +152,9 @@ class Mix:
     counts: dict[str, int]
 
 
-def build_mix(units: int, trackings: list[str], *, block: int = 1000, tag: str = "a",
-              now: int | None = None) -> Mix:
+def build_mix(
+    units: int, trackings: list[str], *, block: int = 1000, tag: str = "a", now: int | None = None
+) -> Mix:
     """`units` conversations' worth of events (about 5 per unit), causally ordered."""
     moment = now or int(datetime.now(UTC).timestamp())
     signer = TokenSigner(TOKEN_SECRET)
@@ -121,24 +175,31 @@ def build_mix(units: int, trackings: list[str], *, block: int = 1000, tag: str =
             add("reshipment.requested", event)
         for u in unit_ids:
             text = "/offer 40%" if u % 2 == 0 else "/approve"
-            add("chat.message (seller command)",
-                _sign(chat(f"c{tag}{u}", "seller", "seller-bench", text, moment)))
+            add(
+                "chat.message (seller command)",
+                _sign(chat(f"c{tag}{u}", "seller", "seller-bench", text, moment)),
+            )
         for u in unit_ids:
             if u % 2 == 0:
-                add("card.action (accept offer)",
-                    _sign(accept_click(f"B{tag}{u}", f"c{tag}{u}", signer, moment)))
+                add(
+                    "card.action (accept offer)",
+                    _sign(accept_click(f"B{tag}{u}", f"c{tag}{u}", signer, moment)),
+                )
             else:
-                add("chat.message (buyer /status)",
-                    _sign(chat(f"c{tag}{u}", "buyer", f"buyer-c{tag}{u}", "/status", moment)))
+                add(
+                    "chat.message (buyer /status)",
+                    _sign(chat(f"c{tag}{u}", "buyer", f"buyer-c{tag}{u}", "/status", moment)),
+                )
         for u in unit_ids:
             n = next(logistics_seq)
-            add("logistics.updated",
-                _sign(logistics(trackings[n % len(trackings)], n, moment)))
+            add("logistics.updated", _sign(logistics(trackings[n % len(trackings)], n, moment)))
             if u % 2 == 0:
                 add("duplicate delivery", first[(u - start) // 2])
             else:
-                add("chat.message (not a command)",
-                    _sign(chat(f"c{tag}{u}", "buyer", f"buyer-c{tag}{u}", "thanks!", moment)))
+                add(
+                    "chat.message (not a command)",
+                    _sign(chat(f"c{tag}{u}", "buyer", f"buyer-c{tag}{u}", "thanks!", moment)),
+                )
     return Mix(events, counts)
 
 
@@ -156,33 +217,60 @@ async def seed_shipments(redis_url: str, count: int, prefix: str) -> list[str]:
             request = _shipped(request_id, conversation_id, tracking, seller, policy, now)
             await store.claim_request_id(request_id, conversation_id)
             await store.index_tracking(tracking, conversation_id, request_id)
-            await store.commit(Commit(conversation_id, now, request=request,
-                                      expected_version=0, timers=timers_for(request),
-                                      offer_ttl=offer_ttl(request, now),
-                                      queue_at=nearest_deadline(request)))
+            await store.commit(
+                Commit(
+                    conversation_id,
+                    now,
+                    request=request,
+                    expected_version=0,
+                    timers=timers_for(request),
+                    offer_ttl=offer_ttl(request, now),
+                    queue_at=nearest_deadline(request),
+                )
+            )
             trackings.append(tracking)
     finally:
         await store.close()
     return trackings
 
 
-def _shipped(request_id: str, conversation_id: str, tracking: str, seller: Actor,
-             policy: Policy, now: datetime):  # type: ignore[no-untyped-def]
+def _shipped(
+    request_id: str,
+    conversation_id: str,
+    tracking: str,
+    seller: Actor,
+    policy: Policy,
+    now: datetime,
+):  # type: ignore[no-untyped-def]
     create = CreateRequest(
-        request_id=request_id, shop_id="shop-bench", conversation_id=conversation_id,
-        requested_at=now, reason=Reason.missing_items,
-        items=(RequestedItem("L1", 1),), evidence=Evidence(note="one cup missing"),
+        request_id=request_id,
+        shop_id="shop-bench",
+        conversation_id=conversation_id,
+        requested_at=now,
+        reason=Reason.missing_items,
+        items=(RequestedItem("L1", 1),),
+        evidence=Evidence(note="one cup missing"),
         buyer=Buyer(id=f"buyer-{conversation_id}"),
         seller=Seller(id=seller.id, timezone="Asia/Bangkok", region="TH"),
-        order=Order(order_id=f"order-{request_id}", currency="USD",
-                    shipping_option="seller",  # type: ignore[arg-type]
-                    lines=(OrderLine(line_id="L1", sku="CUP", name="Cup", quantity=2,
-                                     unit_price=Decimal("9.90")),)),
+        order=Order(
+            order_id=f"order-{request_id}",
+            currency="USD",
+            shipping_option="seller",  # type: ignore[arg-type]
+            lines=(
+                OrderLine(
+                    line_id="L1", sku="CUP", name="Cup", quantity=2, unit_price=Decimal("9.90")
+                ),
+            ),
+        ),
     )
-    steps: Iterator[object] = iter([
-        create, Approve(seller), ReplacementOrderCreated(f"RO-{request_id}"),
-        ArrangeShipment(seller, "Flash", tracking),
-    ])
+    steps: Iterator[object] = iter(
+        [
+            create,
+            Approve(seller),
+            ReplacementOrderCreated(f"RO-{request_id}"),
+            ArrangeShipment(seller, "Flash", tracking),
+        ]
+    )
     request = None
     for command in steps:
         outcome = decide(request, command, now, policy)  # type: ignore[arg-type]

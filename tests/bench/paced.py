@@ -21,8 +21,9 @@ def _load(path: Path) -> list[tuple[str, bytes]]:
     return [(lines[i].decode(), lines[i + 1]) for i in range(0, len(lines) - 1, 2)]
 
 
-async def _run(port: int, events: list[tuple[str, bytes]], rate: float, seconds: float
-               ) -> dict[str, float]:
+async def _run(
+    port: int, events: list[tuple[str, bytes]], rate: float, seconds: float
+) -> dict[str, float]:
     url = f"http://127.0.0.1:{port}/webhooks/chat"
     total = min(len(events), int(rate * seconds))
     latencies: list[float] = []
@@ -34,9 +35,14 @@ async def _run(port: int, events: list[tuple[str, bytes]], rate: float, seconds:
             nonlocal errors
             signature, body = events[index]
             try:
-                async with session.post(url, data=body, headers={
-                    "Authorization": signature, "Content-Type": "application/json",
-                }) as response:
+                async with session.post(
+                    url,
+                    data=body,
+                    headers={
+                        "Authorization": signature,
+                        "Content-Type": "application/json",
+                    },
+                ) as response:
                     await response.read()
                     if response.status != 200:
                         errors += 1
@@ -58,8 +64,13 @@ async def _run(port: int, events: list[tuple[str, bytes]], rate: float, seconds:
     def percentile(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000
 
-    return {"rate": rate, "sent": float(total), "errors": float(errors),
-            "p50_ms": percentile(50), "p99_ms": percentile(99)}
+    return {
+        "rate": rate,
+        "sent": float(total),
+        "errors": float(errors),
+        "p50_ms": percentile(50),
+        "p99_ms": percentile(99),
+    }
 
 
 def main() -> None:
