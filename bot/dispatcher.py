@@ -38,13 +38,10 @@ from bot.commands import (
     RequestedItem,
     ShipmentCreated,
     TimerFired,
-    TimerKind,
 )
-from bot.effects import Effect, Notify
 from bot.errors import StorageError
 from bot.models import (
     Actor,
-    Audience,
     Buyer,
     Evidence,
     Order,
@@ -61,7 +58,7 @@ from bot.outbound import (
 )
 from bot.outcome import Outcome, Refusal
 from bot.policy import Policy
-from bot.rules import decide, refuse
+from bot.rules import decide, refuse, refuse_without_request
 from bot.schedule import nearest_deadline, offer_ttl, timers_for
 from bot.selection import select_request
 from bot.tokens import TokenClaims, TokenSigner
@@ -214,7 +211,7 @@ class Dispatcher:
         else:
             return request, decide(request, parsed.to_command(actor), now, self.policy)
         if request is None:
-            return None, Outcome(None, _reply_effects(actor, problem), problem)
+            return None, refuse_without_request(actor, problem)
         return request, refuse(request, actor, problem, now, word)
 
     async def _card_action(self, envelope: Envelope, data: CardActionData) -> Handled:
@@ -226,8 +223,7 @@ class Dispatcher:
             request_id = claims.request_id if valid and claims else _request_of(data.card_id)
             request = view.request(request_id)
             if request is None:
-                problem = Refusal("invalid_token")
-                return None, Outcome(None, _reply_effects(actor, problem), problem)
+                return None, refuse_without_request(actor, Refusal("invalid_token"))
             if not valid or claims is None:
                 return request, refuse(request, actor, Refusal("invalid_token"), now, data.action)
             click = CardAction(actor, data.card_id, claims.version, data.action, dict(data.form))
@@ -431,12 +427,6 @@ def conflict_pause(attempt: int) -> float:
     return random.uniform(0, min(0.05, 0.001 * 2**attempt))
 
 
-def _reply_effects(actor: Actor, refusal: Refusal) -> tuple[Effect, ...]:
-    if actor.role not in (Role.buyer, Role.seller):
-        return ()
-    return (Notify(Audience(actor.role.value), refusal.message_id, refusal.params),)
-
-
 def _invalid_request(refusal: Refusal) -> Handled:
     """T1's guards failed: name the field the way the wire validation does (`data.items[0]…`)."""
     params = refusal.params
@@ -521,4 +511,4 @@ def _create_command(envelope: Envelope, data: RequestedData) -> CreateRequest:
     )
 
 
-__all__ = ["Dispatcher", "Handled", "TimerKind"]
+__all__ = ["Dispatcher", "Handled"]

@@ -73,7 +73,7 @@ from bot.transitions import (
     shipment_created,
 )
 
-__all__ = ["NOTHING", "Outcome", "Refusal", "decide", "refuse"]
+__all__ = ["NOTHING", "Outcome", "Refusal", "decide", "refuse", "refuse_without_request"]
 
 _ACTOR_COMMANDS = (
     CardAction,
@@ -266,10 +266,13 @@ def _reply(actor: Actor | None, refusal: Refusal) -> tuple[Effect, ...]:
     return (Notify(Audience(actor.role.value), refusal.message_id, refusal.params),)
 
 
-def _no_request(command: Command) -> Outcome:
-    actor = getattr(command, "actor", None)
-    refusal = Refusal("no_request")
+def refuse_without_request(actor: Actor | None, refusal: Refusal) -> Outcome:
+    """A refusal with no request to record it in: only the actor is told."""
     return Outcome(None, _reply(actor, refusal), refusal)
+
+
+def _no_request(command: Command) -> Outcome:
+    return refuse_without_request(getattr(command, "actor", None), Refusal("no_request"))
 
 
 def _help(request: ReshipmentRequest | None, command: Help, policy: Policy) -> Outcome:
