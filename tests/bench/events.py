@@ -27,12 +27,11 @@ from bot.commands import (
 from bot.models import Actor, Buyer, Evidence, Order, OrderLine, Reason, Role, Seller
 from bot.policy import Policy
 from bot.rules import decide
-from bot.schedule import nearest_deadline, offer_ttl, timers_for
 from bot.signing import sign_body
 from bot.tokens import TokenClaims, TokenSigner
 from storage import RedisStore
-from storage.base import Commit
 from tests.bench.common import APP_KEY, APP_SECRET, TOKEN_SECRET
+from tests.bench.seed import new_commit
 
 Event = tuple[str, bytes]  # (signature, body)
 _ids = itertools.count(1)
@@ -217,17 +216,7 @@ async def seed_shipments(redis_url: str, count: int, prefix: str) -> list[str]:
             request = _shipped(request_id, conversation_id, tracking, seller, policy, now)
             await store.claim_request_id(request_id, conversation_id)
             await store.index_tracking(tracking, conversation_id, request_id)
-            await store.commit(
-                Commit(
-                    conversation_id,
-                    now,
-                    request=request,
-                    expected_version=0,
-                    timers=timers_for(request),
-                    offer_ttl=offer_ttl(request, now),
-                    queue_at=nearest_deadline(request),
-                )
-            )
+            await store.commit(new_commit(request, now))
             trackings.append(tracking)
     finally:
         await store.close()

@@ -37,11 +37,9 @@ from bot.commands import CreateRequest, RequestedItem
 from bot.models import Buyer, Evidence, Order, OrderLine, Reason, Seller, ShippingOption
 from bot.policy import Policy
 from bot.rules import decide
-from bot.schedule import nearest_deadline, offer_ttl, timers_for
 from bot.signing import sign_body
 from bot.tokens import TokenSigner
 from storage import RedisStore
-from storage.base import Commit
 from tests.bench.common import (
     APP_KEY,
     APP_SECRET,
@@ -55,6 +53,7 @@ from tests.bench.common import (
 )
 from tests.bench.events import accept_click, chat, logistics, requested, seed_shipments
 from tests.bench.monitor import Tally, breakdown
+from tests.bench.seed import new_commit
 
 N = 50  # events per type
 WARM_UP = 10  # conversations taken through every type before measuring
@@ -160,17 +159,7 @@ async def seed_open_requests(redis_url: str, ids: list[str]) -> None:
             request = decide(None, create, now, Policy()).request
             assert request is not None
             await store.claim_request_id(request_id, conversation_id, f"order-{request_id}")
-            await store.commit(
-                Commit(
-                    conversation_id,
-                    now,
-                    request=request,
-                    expected_version=0,
-                    timers=timers_for(request),
-                    offer_ttl=offer_ttl(request, now),
-                    queue_at=nearest_deadline(request),
-                )
-            )
+            await store.commit(new_commit(request, now))
     finally:
         await store.close()
 
