@@ -13,18 +13,15 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import orjson
 
 from bot.commands import (
     Approve,
     ArrangeShipment,
-    CreateRequest,
     ReplacementOrderCreated,
-    RequestedItem,
 )
-from bot.models import Actor, Buyer, Evidence, Order, OrderLine, Reason, Role, Seller
+from bot.models import Actor, Role, ShippingOption
 from bot.policy import Policy
 from bot.rules import decide
 from bot.signing import sign_body
@@ -32,6 +29,7 @@ from bot.tokens import TokenClaims, TokenSigner
 from storage import RedisStore
 from tests.bench.common import APP_KEY, APP_SECRET, TOKEN_SECRET
 from tests.bench.seed import new_commit
+from tests.bench.states import create_command
 
 Event = tuple[str, bytes]  # (signature, body)
 _ids = itertools.count(1)
@@ -231,27 +229,7 @@ def _shipped(
     policy: Policy,
     now: datetime,
 ):  # type: ignore[no-untyped-def]
-    create = CreateRequest(
-        request_id=request_id,
-        shop_id="shop-bench",
-        conversation_id=conversation_id,
-        requested_at=now,
-        reason=Reason.missing_items,
-        items=(RequestedItem("L1", 1),),
-        evidence=Evidence(note="one cup missing"),
-        buyer=Buyer(id=f"buyer-{conversation_id}"),
-        seller=Seller(id=seller.id, timezone="Asia/Bangkok", region="TH"),
-        order=Order(
-            order_id=f"order-{request_id}",
-            currency="USD",
-            shipping_option="seller",  # type: ignore[arg-type]
-            lines=(
-                OrderLine(
-                    line_id="L1", sku="CUP", name="Cup", quantity=2, unit_price=Decimal("9.90")
-                ),
-            ),
-        ),
-    )
+    create = create_command(request_id, conversation_id, now, ShippingOption.seller)
     steps: Iterator[object] = iter(
         [
             create,

@@ -29,12 +29,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import orjson
 
-from bot.commands import CreateRequest, RequestedItem
-from bot.models import Buyer, Evidence, Order, OrderLine, Reason, Seller, ShippingOption
 from bot.policy import Policy
 from bot.rules import decide
 from bot.signing import sign_body
@@ -54,6 +51,7 @@ from tests.bench.common import (
 from tests.bench.events import accept_click, chat, logistics, requested, seed_shipments
 from tests.bench.monitor import Tally, breakdown
 from tests.bench.seed import new_commit
+from tests.bench.states import create_command
 
 N = 50  # events per type
 WARM_UP = 10  # conversations taken through every type before measuring
@@ -131,31 +129,7 @@ async def seed_open_requests(redis_url: str, ids: list[str]) -> None:
     try:
         for request_id in ids:
             conversation_id = f"conv-{request_id}"
-            create = CreateRequest(
-                request_id=request_id,
-                shop_id="shop-bench",
-                conversation_id=conversation_id,
-                requested_at=now,
-                reason=Reason.missing_items,
-                items=(RequestedItem("L1", 1),),
-                evidence=Evidence(note="one cup missing"),
-                buyer=Buyer(id=f"buyer-{conversation_id}"),
-                seller=Seller(id="seller-bench", timezone="Asia/Bangkok", region="TH"),
-                order=Order(
-                    order_id=f"order-{request_id}",
-                    currency="USD",
-                    shipping_option=ShippingOption.platform,
-                    lines=(
-                        OrderLine(
-                            line_id="L1",
-                            sku="CUP",
-                            name="Cup",
-                            quantity=2,
-                            unit_price=Decimal("9.90"),
-                        ),
-                    ),
-                ),
-            )
+            create = create_command(request_id, conversation_id, now)
             request = decide(None, create, now, Policy()).request
             assert request is not None
             await store.claim_request_id(request_id, conversation_id, f"order-{request_id}")

@@ -50,7 +50,12 @@ TRACKING_STEPS = (
 )
 
 
-def create_command(request_id: str, conversation_id: str, now: datetime) -> CreateRequest:
+def create_command(
+    request_id: str,
+    conversation_id: str,
+    now: datetime,
+    shipping_option: ShippingOption = ShippingOption.platform,
+) -> CreateRequest:
     """What `tests.bench.events.requested` sends, as the rules' command."""
     return CreateRequest(
         request_id=request_id,
@@ -67,7 +72,7 @@ def create_command(request_id: str, conversation_id: str, now: datetime) -> Crea
         order=Order(
             order_id=f"order-{request_id}",
             currency="USD",
-            shipping_option=ShippingOption.platform,
+            shipping_option=shipping_option,
             lines=(
                 OrderLine(
                     line_id="L1",

@@ -169,29 +169,33 @@ def same_origin(request: web.Request) -> bool:
     return True
 
 
-def set_session(response: web.StreamResponse, request: web.Request, value: str) -> None:
+def _set_private_cookie(
+    response: web.StreamResponse,
+    request: web.Request,
+    name: str,
+    value: str,
+    max_age: timedelta,
+    path: str,
+) -> None:
+    """HttpOnly, SameSite=Strict, and Secure whenever the console is served over HTTPS."""
     response.set_cookie(
-        SESSION_COOKIE,
+        name,
         value,
-        max_age=int(SESSION_MAX_AGE.total_seconds()),
-        path=COOKIE_PATH,
+        max_age=int(max_age.total_seconds()),
+        path=path,
         httponly=True,
         samesite="Strict",
         secure=request.secure,
     )
+
+
+def set_session(response: web.StreamResponse, request: web.Request, value: str) -> None:
+    _set_private_cookie(response, request, SESSION_COOKIE, value, SESSION_MAX_AGE, COOKIE_PATH)
 
 
 def set_form_token(response: web.StreamResponse, request: web.Request, token: str) -> None:
     """The login form's token, in a cookie the form's post must match."""
-    response.set_cookie(
-        LOGIN_COOKIE,
-        token,
-        max_age=int(LOGIN_FORM_MAX_AGE.total_seconds()),
-        path=LOGIN_PATH,
-        httponly=True,
-        samesite="Strict",
-        secure=request.secure,
-    )
+    _set_private_cookie(response, request, LOGIN_COOKIE, token, LOGIN_FORM_MAX_AGE, LOGIN_PATH)
 
 
 def form_token_ok(request: web.Request, given: str) -> bool:
