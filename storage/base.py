@@ -291,6 +291,11 @@ class Store(abc.ABC):
     async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         """Dead letters, newest first."""
 
+    @abc.abstractmethod
+    async def next_delivery_at(self) -> datetime | None:
+        """When an outbox entry can next be claimed: now or earlier if one is due, else at
+        the end of a retry's backoff or of a lease. None: every entry is delivered or dead."""
+
     # --- what agents watch ----------------------------------------------------------
     @abc.abstractmethod
     async def sent_messages(self, conversation_id: str) -> list[SentMessage]:

@@ -250,6 +250,10 @@ class MemoryStore(Store):
         leased = self._outbox.ready.lease_due(to_ms(now), limit, to_ms(now + lease))
         return [copy_entry(self._outbox.entries[entry_id]) for entry_id, _ in leased]
 
+    async def next_delivery_at(self) -> datetime | None:
+        lowest = self._outbox.ready.lowest()
+        return None if lowest is None else from_ms(lowest)
+
     async def ack_outbox(self, entry: OutboxEntry, now: datetime) -> None:
         if self._outbox.pop_head(entry.conversation_id, entry.entry_id, to_ms(now)) is not None:
             self._log_message(entry, message_record(entry, now))

@@ -416,6 +416,15 @@ class RedisStore(Store):
                 raws = await pipe.execute()
         return [decode_dead_letter(raw) for raw in raws if raw is not None]
 
+    async def next_delivery_at(self) -> datetime | None:
+        with storage_errors():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for bucket in range(BUCKETS):
+                    pipe.zrange(self._keys.outbox_ready(bucket), 0, 0, withscores=True)
+                firsts = await pipe.execute()
+        scores = [int(score) for rows in firsts for _, score in rows]
+        return from_ms(min(scores)) if scores else None
+
     # --- what agents watch ----------------------------------------------------------
     async def sent_messages(self, conversation_id: str) -> list[SentMessage]:
         with storage_errors():

@@ -32,6 +32,12 @@ class ScoreSet:
         if len(self._heap) > 2 * len(self._scores) + 64:
             self._compact()
 
+    def lowest(self) -> int | None:
+        """The lowest score, or None when empty."""
+        while self._heap and self._scores.get(self._heap[0][1]) != self._heap[0][0]:
+            heapq.heappop(self._heap)  # a stale copy: removed, or re-scored since
+        return self._heap[0][0] if self._heap else None
+
     def remove(self, member: str) -> None:
         self._scores.pop(member, None)
 

@@ -26,6 +26,7 @@ import redis.asyncio as aioredis
 from bot.clock import FakeClock
 from storage import MemoryStore, RedisStore, Store
 from tests.redis_server import MakeRedisStore, RedisServer, RedisServerError, no_redis
+from tests.timing import TIME_SCALE
 
 
 @pytest.fixture(scope="session")
@@ -94,3 +95,21 @@ def store(request: pytest.FixtureRequest) -> Store:
 
 
 # ============================== end of the storage section ============================
+
+
+# ======================================================================================
+# time: each test's time limit (pytest-timeout, 120 s unless a test says otherwise) is
+# stretched by RESHIPBOT_TEST_TIME_SCALE, like every wait's ceiling (tests/timing.py)
+# ======================================================================================
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if TIME_SCALE == 1:
+        return
+    default = float(config.getini("timeout") or 0)
+    for item in items:
+        marker = item.get_closest_marker("timeout")
+        limit = float(marker.args[0]) if marker and marker.args else default
+        if limit > 0:
+            item.add_marker(pytest.mark.timeout(limit * TIME_SCALE), append=False)
+
+
+# ================================ end of the time section =============================

@@ -27,8 +27,9 @@ from storage import RedisStore
 from tests.conftest import _delete_prefix
 from tests.e2e.harness import AGENT_TOKEN, APP_KEY, APP_SECRET, TOKEN_SECRET, BotHarness
 from tests.redis_server import free_port
+from tests.timing import patience
 
-READY_TIMEOUT = 20.0
+READY_TIMEOUT = 60.0  # a ceiling (stretched by RESHIPBOT_TEST_TIME_SCALE): start-up under load
 
 
 class BotProcess:
@@ -73,7 +74,7 @@ class BotProcess:
         return self
 
     async def wait_ready(self) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT
+        deadline = time.monotonic() + patience(READY_TIMEOUT)
         while time.monotonic() < deadline:
             self._check_alive()
             if await asyncio.to_thread(self._ready):
@@ -89,7 +90,7 @@ class BotProcess:
             return False
 
     async def wait_for_log(self, text: str) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT
+        deadline = time.monotonic() + patience(READY_TIMEOUT)
         while time.monotonic() < deadline:
             self._check_alive()
             if text in self.output():
@@ -111,17 +112,17 @@ class BotProcess:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
 
-    async def terminate(self, timeout: float = 20.0) -> int:
+    async def terminate(self, timeout: float = 30.0) -> int:
         """SIGTERM and wait (without blocking the loop); returns the exit code."""
         if self.process is None:
             return 0
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        return await asyncio.to_thread(self.process.wait, timeout)
+        return await asyncio.to_thread(self.process.wait, patience(timeout))
 
     async def stop(self) -> None:
         try:
-            await self.terminate(timeout=15)
+            await self.terminate()
         except subprocess.TimeoutExpired:
             self.kill9()
 
@@ -150,6 +151,16 @@ class Fleet:
             self.env["RESHIPBOT_REDIS_URL"], prefix=self.env["RESHIPBOT_REDIS_PREFIX"]
         )
 
+    async def drained(self) -> None:
+        """Wait until every outbox entry is delivered (or dead)."""
+        store = self.store()
+        try:
+            await self.harness.eventually(
+                lambda: _nothing_pending(store), what="the outbox to drain"
+            )
+        finally:
+            await store.close()
+
     @property
     def redis_url(self) -> str:
         return self.env["RESHIPBOT_REDIS_URL"]
@@ -157,6 +168,10 @@ class Fleet:
     @property
     def prefix(self) -> str:
         return self.env["RESHIPBOT_REDIS_PREFIX"]
+
+
+async def _nothing_pending(store: RedisStore) -> bool:
+    return await store.next_delivery_at() is None
 
 
 @contextlib.asynccontextmanager

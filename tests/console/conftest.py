@@ -26,7 +26,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from playwright.async_api import BrowserContext, async_playwright
+from playwright.async_api import BrowserContext, async_playwright, expect
 
 import bot.services as services_module
 from bot.app import build_app
@@ -38,6 +38,10 @@ from bot.services import Services
 from storage import MemoryStore, Store
 from tests.console.support import CHROMIUM_ARGS, LOCAL, Agent, Console, Screens
 from tests.e2e.harness import AGENT_TOKEN, APP_KEY, APP_SECRET, TOKEN_SECRET, BotHarness
+from tests.timing import patience_ms
+
+# Playwright's assertions retry until they hold; this is only their ceiling.
+expect.set_options(timeout=patience_ms())
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 
@@ -146,7 +150,7 @@ async def browser(
             timezone_id=timezone,
             locale="en-US",
         )
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(patience_ms())
         await context.route(lambda url: not LOCAL.match(url), lambda route: route.abort())
         try:
             yield context

@@ -140,7 +140,20 @@ class Console:
 
     async def show(self, path: str, label: str | None = None) -> None:
         await self.page.goto(self.url(path))
+        await self.settled()
         await self.snap(label or path)
+
+    async def settled(self) -> None:
+        """Wait for the page that stays: a console page first shown in another timezone
+        than the browser's sets the zone cookie and reloads itself (console.js), and a
+        navigation started before that reload is aborted by it."""
+        await self.page.wait_for_function(
+            """() => {
+                const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+                const shown = document.body && document.body.getAttribute("data-tz");
+                return document.readyState === "complete" && (!shown || shown === zone);
+            }"""
+        )
 
     async def snap(self, label: str) -> None:
         await self.screens.take(self.page, label)
@@ -152,11 +165,12 @@ class Console:
         await self.page.fill("#token", token)
         await self.page.click("form[action='/agent/login'] button[type=submit]")
         await self.page.wait_for_url(re.compile(re.escape(self.url(then)) + "$"))
+        await self.settled()
         await self.snap(then)
 
     async def live(self) -> None:
         """Wait until the page's event stream is open (changes from now on show)."""
-        await self.page.wait_for_selector("body[data-live='on']", timeout=5000)
+        await self.page.wait_for_selector("body[data-live='on']")
 
     async def mark(self) -> None:
         """Tag this document: `still_same_document()` tells whether it was reloaded."""

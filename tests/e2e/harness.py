@@ -24,6 +24,7 @@ from bot.clock import OffsetClock
 from bot.sandbox import SandboxCall, SandboxState
 from bot.services import Services
 from bot.signing import sign_body
+from tests.timing import WAIT, patience
 
 APP_KEY = "e2e-app-key"
 APP_SECRET = "e2e-app-secret-0123456789"
@@ -48,6 +49,8 @@ def card_id(kind: str, request_id: str = "RQ-1") -> str:
 
 
 _events = itertools.count(1)
+
+SOON = timedelta(seconds=5)  # see `BotHarness.settle`
 
 
 @dataclass
@@ -192,10 +195,14 @@ class BotHarness:
         ]
 
     async def eventually(
-        self, check: Callable[[], Any], timeout: float = 5.0, what: str = "condition"
+        self, check: Callable[[], Any], timeout: float = WAIT, what: str = "condition"
     ) -> Any:
-        """Poll `check` (sync or async) until it returns something truthy."""
-        deadline = time.monotonic() + timeout
+        """Poll `check` (sync or async) until it returns something truthy.
+
+        `timeout` is a ceiling, not an expectation: it is stretched by
+        RESHIPBOT_TEST_TIME_SCALE, and a passing test never comes near it.
+        """
+        deadline = time.monotonic() + patience(timeout)
         last: Any = None
         while time.monotonic() < deadline:
             last = check()
@@ -246,18 +253,30 @@ class BotHarness:
         return found
 
     async def settle(self, quiet: float = 0.1) -> None:
-        """Wait until nothing is in flight and the platform got no call for `quiet` s."""
-        outbox = self.services.outbox if self.services is not None else None
+        """Wait until the bot has nothing to deliver soon, none in flight, and the platform
+        got no call for `quiet` s.
+
+        "Soon" is `SOON` ahead of the bot's clock: the retries of tests' outboxes are due
+        within a second, while an entry leased by a worker that lost it (15 s or more) is
+        not. A process fleet, without in-process services, only waits for the quiet spell.
+        """
         seen, still_since = -1, time.monotonic()
-        deadline = time.monotonic() + 5.0
+        deadline = time.monotonic() + patience()
         while time.monotonic() < deadline:
-            busy = outbox is not None and outbox.in_flight > 0
-            if busy or len(self.platform.calls) != seen:
+            if await self._busy() or len(self.platform.calls) != seen:
                 seen, still_since = len(self.platform.calls), time.monotonic()
             elif time.monotonic() - still_since >= quiet:
                 return
             await asyncio.sleep(0.01)
         raise AssertionError("the bot kept calling the platform")
+
+    async def _busy(self) -> bool:
+        if self.services is None:
+            return False
+        if self.services.outbox is not None and self.services.outbox.in_flight > 0:
+            return True
+        next_at = await self.services.store.next_delivery_at()
+        return next_at is not None and next_at <= self.clock.now() + SOON
 
     def calls(self, path_prefix: str) -> list[SandboxCall]:
         return self.platform.calls_to(path_prefix)

@@ -24,6 +24,7 @@ from tests.e2e.harness import (
     memory_only,
     requested_data,
 )
+from tests.timing import patience
 
 
 def calls_by_key(bot: BotHarness) -> dict[str, list[tuple[int, Any]]]:
@@ -76,13 +77,14 @@ async def test_nothing_is_sent_before_the_commit(
     assert bot.services is not None
     store = bot.services.store
     real_commit = store.commit
-    gate = asyncio.Event()
+    gate, committing = asyncio.Event(), asyncio.Event()
     failures = [1]
 
     async def commit(change: Commit) -> CommitResult:
         if failures:
             failures.pop()
             raise StorageUnavailable("injected: the commit did not happen")
+        committing.set()
         await gate.wait()
         return await real_commit(change)
 
@@ -94,7 +96,7 @@ async def test_nothing_is_sent_before_the_commit(
     assert bot.platform.calls == []  # the commit failed: nothing may reach the platform
 
     retry = asyncio.create_task(bot.post_raw(orjson.dumps(event)))  # the sender retries
-    await asyncio.sleep(0.1)
+    await asyncio.wait_for(committing.wait(), patience())
     assert not retry.done() and bot.platform.calls == []  # still committing: still nothing
     gate.set()
     assert (await retry).status == 200

@@ -85,7 +85,6 @@ async def test_fifty_racing_accepts_refund_once(bot: BotHarness) -> None:
     assert {e["detail"]["code"] for e in refused} == {"stale_card"}
     await bot.eventually(
         lambda: len([t for t in bot.texts(audience="buyer") if "out of date" in t]) == 49,
-        timeout=10,
         what="49 refusal replies",
     )
     await bot.settle()

@@ -164,7 +164,7 @@ async def ride_out(
         answer = await bot.api("/readyz", token=None)
         return answer.status == 200
 
-    await bot.eventually(ready, timeout=15, what="/readyz 200 again")
+    await bot.eventually(ready, what="/readyz 200 again")
     recovered = time.monotonic() - back_at
     await asyncio.sleep(0.5)
     stop_stream.set()

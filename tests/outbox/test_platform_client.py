@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -24,6 +25,7 @@ from tests.outbox.support import (
     refund_entry,
     text_entry,
 )
+from tests.timing import patience
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 
@@ -120,11 +122,14 @@ async def test_a_timeout_is_retried_and_the_retry_replays_the_effect(
 
     first = await impatient.deliver(entry)
     platform_state.delay(0)
-    for _ in range(100):  # the platform still finishes the call it was sent
-        if platform_state.effect_count(entry.idempotency_key):
-            break
+    deadline = time.monotonic() + patience()
+    # the platform still finishes the call it was sent
+    while not platform_state.effect_count(entry.idempotency_key):
+        assert time.monotonic() < deadline, "the platform never finished the first call"
         await asyncio.sleep(0.02)
-    second = await impatient.deliver(entry)
+    # the retry, by a client that waits long enough (the effect is in the entry's key)
+    patient = PlatformClient(platform_url, APP_KEY, APP_SECRET, http_session)
+    second = await patient.deliver(entry)
 
     assert (first.outcome, first.error) == (Outcome.retry, "timeout after 0.05s")
     assert second.outcome is Outcome.done

@@ -7,6 +7,7 @@ Backoff is checked by moving the clock: nothing here sleeps to wait for a retry.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from bot.sandbox import SandboxState
 from storage import MemoryStore, Store
 from storage.base import Commit, OutboxEntry
 from tests.outbox.support import enqueue, refund_entry, text_entry
+from tests.timing import WAIT, patience
 
 LEASE = timedelta(seconds=30)
 FAR = timedelta(days=30)
@@ -339,12 +341,12 @@ async def test_prometheus_metrics_count_attempts_and_dead_letters(
 
 
 # --- the loop ------------------------------------------------------------------------------------
-async def eventually(condition: Callable[[], bool], seconds: float = 3.0) -> None:
-    for _ in range(int(seconds / 0.01)):
-        if condition():
-            return
+async def eventually(condition: Callable[[], bool], seconds: float = WAIT) -> None:
+    deadline = time.monotonic() + patience(seconds)
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
         await asyncio.sleep(0.01)
-    raise AssertionError("condition not met in time")
 
 
 async def test_wake_delivers_at_once_instead_of_at_the_next_poll(

@@ -18,13 +18,14 @@ from storage.messages import MESSAGE_LOG_SIZE, MESSAGE_LOG_TTL, MESSAGE_TEXT_MAX
 from tests.factories import NOW, make_entry, make_request, next_version
 from tests.redis_server import MakeRedisStore
 from tests.storage.helpers import save
+from tests.timing import WAIT, patience
 
 LEASE = timedelta(seconds=30)
 QUIET = 0.2  # seconds a feed is watched to see that nothing comes
 
 
-async def expect(feed: ChangeFeed, timeout: float = 2.0) -> Change:
-    async with asyncio.timeout(timeout):
+async def expect(feed: ChangeFeed, timeout: float = WAIT) -> Change:
+    async with asyncio.timeout(patience(timeout)):
         return await feed.next()
 
 
@@ -165,7 +166,7 @@ async def test_a_redis_feed_that_loses_redis_raises_storage_unavailable(
         await client.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
         with pytest.raises(StorageUnavailable):
             for _ in range(20):  # the client may reconnect once before it gives up
-                await expect(opened, timeout=5.0)
+                await expect(opened)
                 await client.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
 
 

@@ -116,6 +116,26 @@ async def test_a_dead_letter_is_kept_and_lets_the_next_entry_go(store: Store) ->
     assert [d.entry.entry_id for d in await store.dead_letters(limit=1)] == [b1.entry_id]
 
 
+async def test_next_delivery_at_says_when_an_entry_can_next_be_claimed(store: Store) -> None:
+    assert await store.next_delivery_at() is None
+    a1, _ = await _post(store, "conv-a", "a1", "a2")
+    assert await store.next_delivery_at() == NOW  # a1 is due; a2 waits behind it
+
+    [claimed] = await store.claim_outbox(NOW, 10, LEASE)
+    assert await store.next_delivery_at() == NOW + LEASE  # leased: back when the lease ends
+    await store.retry_outbox(claimed, NOW + timedelta(seconds=10), "HTTP 503")
+    assert await store.next_delivery_at() == NOW + timedelta(seconds=10)
+    [b1] = await _post(store, "conv-b", "b1")
+    assert await store.next_delivery_at() == NOW
+
+    await store.ack_outbox(a1, NOW + timedelta(seconds=10))
+    await store.claim_outbox(NOW, 10, LEASE)  # b1
+    await store.dead_letter(b1, "HTTP 404", NOW)
+    assert await store.next_delivery_at() == NOW + timedelta(seconds=10)  # a2, promoted
+    assert _texts(await drain_outbox(store, NOW + timedelta(seconds=10))) == ["a2"]
+    assert await store.next_delivery_at() is None  # the dead letter is not pending
+
+
 async def test_a_commit_can_ack_the_entry_it_answers(store: Store) -> None:
     v1 = make_request("req-1", "conv-1", status=Status.awaiting_shipment)
     order = make_entry("conv-1", text="create replacement order", feedback="replacement_order")
