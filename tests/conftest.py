@@ -17,7 +17,7 @@ from __future__ import annotations
 # ======================================================================================
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -113,3 +113,41 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 # ================================ end of the time section =============================
+
+
+# ======================================================================================
+# figures: what fault and load tests measured, printed at the end of the run (also from
+# xdist workers: the lines travel with each test's report)
+#
+#   report         `report(line)`: one line for the summary, tagged with the test
+# ======================================================================================
+FIGURE = "figure"
+
+
+@pytest.fixture
+def report(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    node = request.node
+    area = node.path.parent.name
+
+    def say(line: str) -> None:
+        node.user_properties.append((FIGURE, f"[{area}] {node.name}: {line}"))
+
+    return say
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    # each phase's report carries the lines so far (a fixture may report at teardown)
+    lines = dict.fromkeys(
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        for name, value in getattr(report, "user_properties", ())
+        if name == FIGURE
+    )
+    if lines:
+        terminalreporter.section("what the fault and load tests measured")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+# ================================ end of the figures section ==========================

@@ -24,8 +24,9 @@ import pytest
 import redis
 
 from storage import RedisStore
+from tests.timing import patience
 
-START_TIMEOUT = 10.0
+START_TIMEOUT = 30.0  # a ceiling, stretched by patience()
 
 MakeRedisStore = Callable[..., RedisStore]  # the `make_redis_store` fixture
 
@@ -86,7 +87,7 @@ class RedisServer:
 
     def _wait_until_up(self) -> None:
         assert self._process is not None
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + patience(START_TIMEOUT)
         client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
         try:
             while time.monotonic() < deadline:

@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.redis_server import free_port
+from tests.timing import patience
 
 ENTRY = Path(sys.executable).parent / "reshipbot"
 
@@ -23,7 +24,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(ENTRY), *args], env=_env(**env), capture_output=True, text=True, timeout=60
+        [str(ENTRY), *args], env=_env(**env), capture_output=True, text=True, timeout=patience(60)
     )
 
 
@@ -45,7 +46,7 @@ def _get(url: str, token: str | None = None) -> dict[str, object]:
     request = urllib.request.Request(url)
     if token:
         request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=5) as answer:
+    with urllib.request.urlopen(request, timeout=patience()) as answer:
         body: dict[str, object] = json.loads(answer.read())
         return body
 
@@ -62,7 +63,7 @@ def test_serve_runs_out_of_the_box_and_the_printed_example_works(tmp_path: Path)
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + patience(60)
         while True:
             try:
                 if _get(f"{base}/readyz")["ok"]:
@@ -89,7 +90,7 @@ def test_serve_runs_out_of_the_box_and_the_printed_example_works(tmp_path: Path)
         request = _get(f"{base}/api/requests/RQ-DEMO", token)
         assert request["status"] == "awaiting_shipment"
         assert request["decided_by"] == "seller"
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + patience()
         while True:  # the sandbox platform got the seller's card and the buyer's texts
             state = _get(f"{base}/sandbox/_sandbox/state")
             paths = [call["path"] for call in state["calls"]]  # type: ignore[index, union-attr]
@@ -100,5 +101,5 @@ def test_serve_runs_out_of_the_box_and_the_printed_example_works(tmp_path: Path)
         assert "/v1/chat/messages" in paths
     finally:
         server.terminate()
-        assert server.wait(timeout=20) == 0
+        assert server.wait(timeout=patience()) == 0
         log.close()

@@ -1,6 +1,6 @@
 """Fixtures of the fault-injection suite.
 
-report          print a line to the real output, even under capture (CI shows it)
+report          (tests/conftest.py) a figure for the run's summary (CI shows it)
 make_platform   factory: a recording sandbox platform served in the test's loop,
                 as (its record, its URL); `platform` is one of them
 private_redis   factory: a redis-server of this test alone (`persistent=True`: AOF)
@@ -22,22 +22,10 @@ from aiohttp.test_utils import TestServer
 from bot.sandbox import SANDBOX_STATE, SandboxState, sandbox_app
 from tests.e2e.conftest import make_bot, outbox_options  # noqa: F401  (fixtures)
 from tests.e2e.harness import APP_KEY, APP_SECRET
-from tests.faults.support import Report
 from tests.processes import Fleet, open_fleet
 from tests.redis_server import RedisServer, RedisServerError, no_redis
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
-
-
-@pytest.fixture
-def report(capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest) -> Report:
-    name = request.node.name
-
-    def say(line: str) -> None:
-        with capsys.disabled():
-            print(f"[faults] {name}: {line}", flush=True)
-
-    return say
 
 
 Platform = tuple[SandboxState, str]  # the record, and the URL it is served at

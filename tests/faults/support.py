@@ -31,6 +31,7 @@ from storage.codec import to_ms
 from storage.keys import BUCKETS, Keys, timer_member
 from tests.e2e.harness import BotHarness
 from tests.redis_server import free_port
+from tests.timing import patience
 
 Report = Callable[[str], None]
 
@@ -75,13 +76,13 @@ class WebhookSender:
         harness: BotHarness,
         *,
         pause: float = 0.05,
-        give_up_after: float = 40.0,
-        answer_timeout: float = 6.0,
+        give_up_after: float = 60.0,
+        answer_timeout: float = 15.0,
     ) -> None:
         self.harness = harness
         self.pause = pause
-        self.give_up_after = give_up_after
-        self.timeout = aiohttp.ClientTimeout(total=answer_timeout)
+        self.give_up_after = patience(give_up_after)
+        self.timeout = aiohttp.ClientTimeout(total=patience(answer_timeout))
         self.log: list[Sent] = []
 
     def make(self, type_: str, data: dict[str, Any], **options: Any) -> Sent:

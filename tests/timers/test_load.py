@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import timedelta
-
-import pytest
 
 from bot.clock import FakeClock
 from bot.commands import TimerKind
@@ -23,7 +22,7 @@ TIMERS = 10_000
 
 
 async def test_ten_thousand_timers_due_at_once_fire_once_each(
-    make_redis_store: MakeRedisStore, capsys: pytest.CaptureFixture[str]
+    make_redis_store: MakeRedisStore, report: Callable[[str], None]
 ) -> None:
     clock = FakeClock(NOW)
     store = make_redis_store()
@@ -68,10 +67,9 @@ async def test_ten_thousand_timers_due_at_once_fire_once_each(
             assert request.seller_reminded
             assert [e.type for e in request.timeline].count("seller_reminded") == 1
             assert TimerKind.seller_reminder not in timers_for(request)
-        with capsys.disabled():
-            print(
-                f"\n[timers] {TIMERS} reminders due at once fired in {took:.2f} s "
-                f"({TIMERS / took:,.0f}/s, one scheduler, Redis store)"
-            )
+        report(
+            f"{TIMERS} reminders due at once fired in {took:.2f} s "
+            f"({TIMERS / took:,.0f}/s, one scheduler, Redis store)"
+        )
     finally:
         await rig.services.stop()
