@@ -27,3 +27,19 @@ def verify_body(app_key: str, secrets: Iterable[str], body: bytes, signature: st
         expected = sign_body(app_key, secret, body).encode()
         matched |= hmac.compare_digest(expected, given)
     return matched
+
+
+def bearer_matches(header: str | None, tokens: Iterable[str]) -> bool:
+    """True if `header` is `Bearer <one of tokens>` (the scheme in any case, RFC 9110 §11.1).
+
+    Every token is compared, each in constant time; a header that is not ASCII (undecodable
+    bytes) holds no token.
+    """
+    scheme, _, credentials = (header or "").strip().partition(" ")
+    given = credentials.strip()
+    if scheme.lower() != "bearer" or not given or not given.isascii():
+        return False
+    matched = False
+    for token in tokens:
+        matched |= hmac.compare_digest(token.encode(), given.encode())
+    return matched

@@ -1,8 +1,11 @@
-"""The agent API (SPEC §3.3): read-only JSON behind `Authorization: Bearer AGENT_TOKEN`."""
+"""The agent API (SPEC §3.3): read-only JSON behind `Authorization: Bearer AGENT_TOKEN`.
+
+Agents read; they never act for a buyer or a seller, so no answer carries a card's
+action tokens (cards, and dead letters' bodies, are shown without them).
+"""
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,7 +14,9 @@ from aiohttp import web
 from bot.api_view import iso, request_view
 from bot.models import Status
 from bot.services import SERVICES, Services
+from bot.signing import bearer_matches
 from bot.web.responses import error, json_response
+from cards.model import Card
 from storage.base import RequestFilter
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -19,17 +24,24 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_LIMIT = 200
 
 
+def card_view(card: Card) -> dict[str, Any]:
+    """A card as its reader sees it, without the action tokens: agents read, never act."""
+    return card.model_dump(mode="json", exclude={"actions": {"__all__": {"token"}}})
+
+
+def without_tokens(value: Any) -> Any:
+    """`value` (a call's body) without any `token` key: a dead card keeps no live token."""
+    if isinstance(value, dict):
+        return {key: without_tokens(item) for key, item in value.items() if key != "token"}
+    if isinstance(value, list):
+        return [without_tokens(item) for item in value]
+    return value
+
+
 def bearer_ok(services: Services, header: str | None) -> bool:
     """Constant-time check of a bearer token against every configured agent token."""
-    scheme, _, credentials = (header or "").strip().partition(" ")
-    given = credentials.strip()
-    # the scheme is case-insensitive (RFC 9110 §11.1); undecodable header bytes are no token
-    if scheme.lower() != "bearer" or not given or not given.isascii():
-        return False
-    matched = False
-    for token in services.settings.agent_token:
-        matched |= hmac.compare_digest(token.get_secret_value().encode(), given.encode())
-    return matched
+    tokens = (token.get_secret_value() for token in services.settings.agent_token)
+    return bearer_matches(header, tokens)
 
 
 def require_agent(handler: Handler) -> Handler:
@@ -101,7 +113,7 @@ async def get_conversation(request: web.Request) -> web.StreamResponse:
     view = await services.store.read_conversation(conversation_id)
     requests = sorted(view.requests, key=lambda r: (r.created_at, r.request_id))
     cards = [
-        services.renderer.card(item, card.card_id).model_dump(mode="json")
+        card_view(services.renderer.card(item, card.card_id))
         for item in requests
         for card in item.cards
     ]
@@ -138,7 +150,7 @@ async def list_deliveries(request: web.Request) -> web.StreamResponse:
                     "error": letter.error,
                     "failed_at": iso(letter.failed_at),
                     "created_at": iso(letter.entry.created_at),
-                    "body": letter.entry.body,
+                    "body": without_tokens(letter.entry.body),
                 }
                 for letter in letters
             ]

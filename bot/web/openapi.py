@@ -8,6 +8,7 @@ the document holds no secret. tests/faults/test_openapi.py runs schemathesis aga
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 from typing import Any
 
@@ -256,10 +257,10 @@ def _agent_api() -> dict[str, Any]:
                     {
                         "conversation_id": STRING,
                         "requests": {"type": "array", "items": _ref("Request")},
-                        "cards": {"type": "array", "items": _ref("Card")},
+                        "cards": {"type": "array", "items": _ref("AgentCard")},
                     }
                 ),
-                "the conversation (no requests when unknown)",
+                "the conversation (no requests when unknown); cards without action tokens",
             ),
             parameters=[_path("conversation_id")],
         ),
@@ -286,12 +287,26 @@ def _ops() -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _agent_card(schemas: dict[str, Any]) -> dict[str, Any]:
+    """The Card as the agent API shows it: the same, but no action carries a token."""
+    action = copy.deepcopy(schemas["CardAction"])
+    del action["properties"]["token"]
+    action["required"].remove("token")
+    action["title"] = "AgentCardAction"
+    card = copy.deepcopy(schemas["Card"])
+    card["properties"]["actions"]["items"] = _ref("AgentCardAction")
+    card["title"] = "AgentCard"
+    card["description"] = "A card as its reader sees it; agents never act, so no tokens."
+    return {"AgentCard": card, "AgentCardAction": action}
+
+
 @cache
 def document() -> dict[str, Any]:
     models: list[type[BaseModel]] = [Envelope, *DATA_MODELS.values(), Card]
     _, schemas = models_json_schema([(model, "validation") for model in models], ref_template=REF)
     components = {
         **schemas.get("$defs", {}),
+        **_agent_card(schemas.get("$defs", {})),
         "Ok": _object({"ok": {"const": True}}),
         "Error": ERROR,
         "Request": REQUEST,

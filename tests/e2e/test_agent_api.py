@@ -6,6 +6,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 from cards.model import Card
 from tests.e2e.harness import (
     AGENT_TOKEN,
@@ -315,10 +317,59 @@ async def test_a_conversation_shows_its_requests_and_cards(bot: BotHarness) -> N
         card_id("request", "RQ-2"),
     }
     for card in cards:
-        assert Card.model_validate(card).model_dump(mode="json") == card
-        assert card == bot.card(card["card_id"]), "the agent sees what the platform shows"
+        shown = bot.card(card["card_id"])
+        assert shown is not None
+        assert card == without_tokens(shown), "the agent sees what the platform shows"
+        for action in card["actions"]:
+            assert set(action) == {"id", "label", "style"}, "and no action token"
     empty = await bot.api("/api/conversations/conv-unknown")
     assert (empty.status, empty.body["requests"], empty.body["cards"]) == (200, [], [])
+
+
+def without_tokens(card: dict[str, Any]) -> dict[str, Any]:
+    actions = [{k: v for k, v in action.items() if k != "token"} for action in card["actions"]]
+    Card.model_validate(card)  # the platform's copy: a whole card, tokens and all
+    return {**card, "actions": actions}
+
+
+def tokens_in(value: Any) -> set[str]:
+    """Every action token in a call body (any depth)."""
+    if isinstance(value, dict):
+        own = {value["token"]} if isinstance(value.get("token"), str) else set()
+        return own.union(*(tokens_in(item) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(*(tokens_in(item) for item in value))
+    return set()
+
+
+async def test_no_agent_answer_hands_out_an_action_token(bot: BotHarness) -> None:
+    """Regression: `GET /api/conversations/{id}` answered the cards with their live action
+    tokens, and a dead card's body kept them: an agent could click for a buyer or seller."""
+    await bot.offered("10.00")  # the seller's request card and the buyer's offer card
+    bot.platform.fail_path("/v1/chat/messages", 422)
+    assert (await bot.request("RQ-2")).status == 200  # its request card dies undelivered
+
+    async def dead_card() -> bool:
+        letters = (await bot.api("/api/deliveries?state=dead")).body["items"]
+        return any(letter["body"].get("message", {}).get("type") == "card" for letter in letters)
+
+    await bot.eventually(dead_card, what="a card among the dead letters")
+    tokens = set().union(*(tokens_in(call.body) for call in bot.platform.calls))
+    assert len(tokens) >= 5, tokens  # approve, reject, offer, refund; accept, decline; RQ-2's
+    for path in [*ENDPOINTS, "/api/requests/RQ-2", "/api/requests?conversation_id=conv-1"]:
+        answer = await bot.api(path)
+        assert answer.status == 200, path
+        text = orjson.dumps(answer.body).decode()
+        assert not [token for token in tokens if token in text], path
+        assert '"token"' not in text, path
+    conversation = (await bot.api("/api/conversations/conv-1")).body
+    assert {card["card_id"] for card in conversation["cards"]} >= {
+        card_id("request"),
+        card_id("offer"),
+        card_id("request", "RQ-2"),
+    }
+    actions = [action for card in conversation["cards"] for action in card["actions"]]
+    assert actions and all(set(action) == {"id", "label", "style"} for action in actions)
 
 
 def test_iso_pattern_rejects_offsets() -> None:

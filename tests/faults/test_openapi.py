@@ -150,3 +150,50 @@ async def test_a_limit_written_in_other_digits_is_a_400_not_a_fault(
         for digits in DIGITS
         for path in ("/api/requests", "/api/deliveries")
     }
+
+
+def _conforms(bot: BotHarness, document: dict[str, Any], path: str, **parameters: Any) -> Any:
+    """One documented operation called with `parameters`; its answer checked against the
+    document (status, content type, body); the answer's body."""
+    operation = schemathesis.openapi.from_dict(document)[path]["GET"]
+    case = operation.Case(**parameters)
+    with requests.Session() as session:
+        session.auth = Credentials(bot)
+        response = case.call(base_url=bot.base_url, session=session, timeout=10)
+    case.validate_response(response, checks=CHECKS)
+    return response.json()
+
+
+async def test_cards_and_dead_letters_answer_as_documented_without_tokens(
+    make_bot: MakeBot, report: Report
+) -> None:
+    """The agent API shows cards without their action tokens; the document says so (its
+    card action allows no `token`), and the answers conform to it."""
+    bot = await make_bot("redis")
+    await bot.offered("10.00")
+    bot.platform.fail_path("/v1/chat/messages", 422)
+    assert (await bot.request("RQ-2")).status == 200
+
+    async def dead() -> bool:
+        return bool((await bot.api("/api/deliveries?state=dead")).body["items"])
+
+    await bot.eventually(dead, what="a dead letter")
+    document = (await bot.api("/openapi.json", token=None)).body
+    action = document["components"]["schemas"]["AgentCardAction"]
+    assert "token" not in action["properties"] and action["additionalProperties"] is False
+    conversation = await asyncio.to_thread(
+        _conforms,
+        bot,
+        document,
+        "/api/conversations/{conversation_id}",
+        path_parameters={"conversation_id": "conv-1"},
+    )
+    letters = await asyncio.to_thread(
+        _conforms, bot, document, "/api/deliveries", query={"state": "dead"}
+    )
+    buttons = sum(len(card["actions"]) for card in conversation["cards"])
+    report(
+        f"agent API without tokens: {len(conversation['cards'])} cards ({buttons} buttons) and "
+        f"{len(letters['items'])} dead letters as documented, no action token"
+    )
+    assert buttons >= 2 and letters["items"]
