@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bot.web.console.auth import SESSION_COOKIE, safe_next
+from bot.web.console.auth import SESSION_COOKIE, Sessions, safe_next
 from tests.console.conftest import MakeBot
 from tests.console.support import Agent
 from tests.e2e.harness import AGENT_TOKEN, BotHarness
@@ -110,7 +112,7 @@ async def test_the_api_still_wants_a_bearer_token_even_with_a_console_session(
 async def test_logout_ends_the_session(bot: BotHarness, agent: Agent) -> None:
     await agent.sign_in()
     assert (await agent.get("/agent")).status == 200
-    answer = await agent.post("/agent/logout", {})
+    answer = await agent.post("/agent/logout", {"form_token": await agent.form_token("/agent")})
     assert answer.status == 303 and answer.headers["Location"] == "/agent/login"
     assert agent.cookie(SESSION_COOKIE) in (None, "")
     assert (await agent.get("/agent")).status == 303
@@ -148,9 +150,47 @@ async def test_login_needs_the_forms_own_token(bot: BotHarness, agent: Agent) ->
 
 async def test_logout_refuses_another_sites_form(bot: BotHarness, agent: Agent) -> None:
     await agent.sign_in()
-    answer = await agent.post("/agent/logout", {}, origin="https://evil.example")
+    form = {"form_token": await agent.form_token("/agent")}
+    answer = await agent.post("/agent/logout", form, origin="https://evil.example")
     assert answer.status == 403
     assert (await agent.get("/agent")).status == 200
+
+
+async def test_logout_needs_the_pages_form_token_whatever_the_origin_says(
+    bot: BotHarness, agent: Agent
+) -> None:
+    """Regression: `Origin: null` without `Sec-Fetch-Site` (another site's form under
+    no-referrer, or a sandboxed frame) signed the agent out: logout had no form token."""
+    await agent.sign_in()
+    own_token = await agent.form_token("/agent")
+    for origin, headers, form in (
+        ("null", {}, {}),
+        ("null", {}, {"form_token": ""}),
+        ("null", {}, {"form_token": "0" * 64}),
+        (None, {}, {}),
+        ("null", {"Sec-Fetch-Site": "same-origin"}, {"form_token": "forged"}),
+        ("null", {"Sec-Fetch-Site": "cross-site"}, {"form_token": own_token}),
+    ):
+        answer = await agent.post("/agent/logout", form, origin=origin, **headers)
+        assert answer.status == 403, (origin, headers, form)
+        assert agent.cookie(SESSION_COOKIE), "the session cookie was not touched"
+        assert (await agent.get("/agent")).status == 200, "still signed in"
+    # the console's own sign-out button: the browser sends Origin: null (no-referrer)
+    answer = await agent.post(
+        "/agent/logout",
+        {"form_token": own_token},
+        origin="null",
+        **{"Sec-Fetch-Site": "same-origin"},
+    )
+    assert answer.status == 303 and answer.headers["Location"] == "/agent/login"
+    assert (await agent.get("/agent")).status == 303
+
+
+async def test_logout_without_a_session_just_goes_to_the_login_form(
+    bot: BotHarness, agent: Agent
+) -> None:
+    answer = await agent.post("/agent/logout", {}, origin="null")
+    assert answer.status == 303 and answer.headers["Location"] == "/agent/login"
 
 
 @pytest.mark.parametrize(
@@ -231,3 +271,70 @@ async def test_the_login_page_for_a_signed_in_agent_goes_on(bot: BotHarness, age
     await agent.sign_in()
     answer = await agent.get("/agent/login?next=/agent/deliveries")
     assert answer.status == 303 and answer.headers["Location"] == "/agent/deliveries"
+
+
+MALFORMED_SESSIONS = [
+    "v1.\u00b2.a.b",  # a digit to str.isdigit(), not to int(): was a 503 on every page
+    "v1.\u0663\u0663.a.b",  # Arabic-Indic digits
+    "v1.\uff11\uff12.a.b",  # fullwidth digits
+    "v1." + "9" * 180 + ".a.b",  # a time far beyond any clock
+    "v1.1700000000.a.\u00e9",  # a non-ASCII signature (compare_digest refuses str)
+    "v1.1700000000.a." + "\u00e9" * 64,
+    "v1...",
+    "v1.-5.a.b",
+    "v1. 5.a.b",
+    "v2.1700000000.a.b",
+    "v1.1700000000.a.b.c",
+    "\u00b2",
+    ".",
+    "x" * 5000,
+]
+
+
+async def test_a_malformed_session_cookie_is_no_session(bot: BotHarness, agent: Agent) -> None:
+    """Regression: `rb_agent_session=v1.².a.b` answered 503 on every console page."""
+    await bot.requested()
+    for value in MALFORMED_SESSIONS:
+        # sent raw: the cookie jar would not send every shape
+        cookie = f"{SESSION_COOKIE}={quote(value) if len(value) > 1000 else value}"
+        for path in PAGES:
+            answer = await agent.get(path, Cookie=cookie)
+            assert answer.status == 303, (value, path, answer.status)
+            assert login_next(answer.headers["Location"]) == path
+        for path in DATA[:-1]:
+            assert (await agent.get(path, Cookie=cookie)).status == 401, (value, path)
+
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+_sessions = Sessions([AGENT_TOKEN, "other-agent-token-0123456789"])
+_issued = _sessions.issue(0, NOW)
+_numbers = st.one_of(
+    st.from_regex(r"\A[0-9]{0,400}\Z"),
+    # digits of other scripts, superscripts, fractions: str.isdigit() and int() disagree
+    st.text(st.characters(categories=["Nd", "No", "Nl"]), min_size=1, max_size=4),
+    st.sampled_from(["\u00b2", "\u0663", "\uff11", "", "-1", "1e3", "0x10", " 1", "1_0"]),
+)
+_session_parts = st.one_of(st.text(), _numbers, st.sampled_from(_issued.split(".")))
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(),
+        st.binary().map(lambda raw: raw.decode("utf-8", "surrogateescape")),
+        st.lists(_session_parts, min_size=1, max_size=6).map(".".join),
+        st.tuples(
+            st.sampled_from(["v1", "V1", "v2"]), _numbers, _session_parts, _session_parts
+        ).map(".".join),
+    )
+)
+def test_the_session_parser_never_raises(value: str) -> None:
+    """Any cookie text is a session or not; nothing makes the parser raise."""
+    assert _sessions.valid(value, NOW) in (True, False)
+    assert _sessions.valid(value, NOW) == (value == _issued)
+
+
+def test_the_session_parser_takes_what_it_issued() -> None:
+    assert _sessions.valid(_issued, NOW)
+    assert _sessions.valid(_sessions.issue(1, NOW), NOW)
+    assert not _sessions.valid(_issued, NOW + timedelta(hours=13))

@@ -194,3 +194,14 @@ async def test_times_are_shown_in_the_browsers_timezone(bot: BotHarness, console
     await expect(console.page.locator("body")).to_have_attribute("data-tz", "Asia/Bangkok")
     await expect(console.page.locator("footer")).to_contain_text("Asia/Bangkok")
     await expect(console.page.locator(".timeline .abs").first).to_have_text(re.compile(r" \+07$"))
+
+
+async def test_the_sign_out_button_signs_out(bot: BotHarness, console: Console) -> None:
+    """The button's form carries the form token logout wants (and the browser's own
+    `Origin: null` / `Sec-Fetch-Site: same-origin`)."""
+    page = console.page
+    await page.click("form.signout button[type=submit]")
+    await page.wait_for_url(re.compile(r"/agent/login$"))
+    await console.snap("signed out")
+    await page.goto(console.url("/agent"))
+    await page.wait_for_url(re.compile(r"/agent/login\?next="))

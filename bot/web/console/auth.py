@@ -9,7 +9,11 @@ Path=/agent, Secure over HTTPS, and lives `SESSION_MAX_AGE`; removing a token fr
 
 The login form is the only POST that reads a secret: it is protected by a same-origin
 check (`Sec-Fetch-Site`, else `Origin`) and a form token that must match a
-SameSite=Strict cookie set with the form. Logout is a same-origin POST too.
+SameSite=Strict cookie set with the form. Logout has the same two checks; its form token
+is derived from the session cookie (`logout_token`), which another site cannot read.
+
+A cookie of any other shape — too long, not ASCII, digits `int()` does not take (`²`) —
+is no session: the page asks to sign in, as without a cookie.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ HOME = "/agent"
 LOGIN_PATH = "/agent/login"
 _NOT_NEXT = ("/agent/login", "/agent/logout", "/agent/events", "/agent/fragments", "/agent/static")
 _KEY_LABEL = b"reshipbot console session v1"
+_LOGOUT_LABEL = b"reshipbot console logout v1."
+MAX_COOKIE = 200
+MAX_ISSUED_DIGITS = 12  # unix seconds until the year 33658
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -82,10 +89,11 @@ class Sessions:
         return f"{payload}.{_mac(self._keys[token_index], payload)}"
 
     def valid(self, value: str | None, now: datetime) -> bool:
-        if not value or len(value) > 200:
+        """Whether `value` is a live session cookie; False (never an error) for any text."""
+        if not value or len(value) > MAX_COOKIE or not value.isascii():
             return False
         parts = value.split(".")
-        if len(parts) != 4 or parts[0] != "v1" or not parts[1].isdigit():
+        if len(parts) != 4 or parts[0] != "v1" or not _unix_seconds(parts[1]):
             return False
         issued = int(parts[1])
         age = now.timestamp() - issued
@@ -98,6 +106,11 @@ class Sessions:
         return matched
 
 
+def _unix_seconds(text: str) -> bool:
+    """ASCII digits only: `²` is a digit to `str.isdigit()` but `int()` refuses it."""
+    return 0 < len(text) <= MAX_ISSUED_DIGITS and text.isascii() and text.isdigit()
+
+
 SESSIONS = web.AppKey("reshipbot_console_sessions", Sessions)
 
 
@@ -105,8 +118,33 @@ def signed_in(request: web.Request) -> bool:
     services: Services = request.config_dict[SERVICES]
     if bearer_ok(services, request.headers.get("Authorization")):
         return True
+    return has_session(request)
+
+
+def has_session(request: web.Request) -> bool:
+    """A live session cookie (a bearer token is not one)."""
+    services: Services = request.config_dict[SERVICES]
     sessions = request.config_dict[SESSIONS]
     return sessions.valid(request.cookies.get(SESSION_COOKIE), services.clock.now())
+
+
+def logout_token(request: web.Request) -> str:
+    """The sign-out form's token: a digest of the session cookie ("" without one).
+
+    Another site can neither read the cookie (HttpOnly, SameSite=Strict) nor this page,
+    so it cannot fill in the token.
+    """
+    session = request.cookies.get(SESSION_COOKIE, "")
+    if not has_session(request):
+        return ""
+    return hashlib.sha256(_LOGOUT_LABEL + session.encode()).hexdigest()
+
+
+def logout_token_ok(request: web.Request, given: str) -> bool:
+    expected = logout_token(request)
+    if not (expected and given.isascii()):
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
 
 
 def safe_next(value: str | None) -> str:
@@ -200,7 +238,9 @@ def set_form_token(response: web.StreamResponse, request: web.Request, token: st
 
 def form_token_ok(request: web.Request, given: str) -> bool:
     expected = request.cookies.get(LOGIN_COOKIE, "")
-    return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
+    if not (expected and expected.isascii() and given.isascii()):
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
 
 
 def end_session(response: web.StreamResponse) -> None:

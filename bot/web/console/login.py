@@ -13,6 +13,8 @@ from bot.web.console.auth import (
     end_form_token,
     end_session,
     form_token_ok,
+    has_session,
+    logout_token_ok,
     safe_next,
     same_origin,
     set_form_token,
@@ -57,8 +59,17 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
-    if not same_origin(request):
-        return web.Response(status=403, text="sign out from the console's own page\n")
+    """Ends the session, with the sign-in's checks: this site's page, and its form token.
+
+    Without a live session there is nothing to end: on to the login form.
+    """
+    if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
+        return web.Response(status=413, text="the sign-out form is at most 8 KiB\n")
+    if has_session(request):
+        form = await request.post()
+        given = str(form.get("form_token", ""))
+        if not same_origin(request) or not logout_token_ok(request, given):
+            return web.Response(status=403, text="sign out from the console's own page\n")
     response = web.HTTPSeeOther(LOGIN_PATH)
     end_session(response)
     raise response

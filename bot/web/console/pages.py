@@ -18,7 +18,7 @@ from aiohttp import web
 
 from bot.services import SERVICES, Services
 from bot.web.console import views
-from bot.web.console.auth import agent_data, agent_page
+from bot.web.console.auth import agent_data, agent_page, logout_token
 from bot.web.console.live import ChangeHub, Topic, stream
 from bot.web.console.reads import (
     QueueQuery,
@@ -102,6 +102,7 @@ def render(
         "refresh_seconds": FALLBACK_REFRESH_SECONDS,
         "search_text": "",
         "live": None,
+        "logout_token": logout_token(request),
     }
     return aiohttp_jinja2.render_template(
         f"console/{name}", request, {**common, **context}, status=status
