@@ -91,6 +91,7 @@ def request_view(request: ReshipmentRequest) -> dict[str, Any]:
             ],
         },
         "overdue": request.overdue,
+        "refused_attempts": request.refused_attempts,
         "version": request.version,
         "timeline": [
             {

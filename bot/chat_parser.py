@@ -167,7 +167,12 @@ class OfferCommand:
     request_ref: str | None = None
 
     def to_command(self, actor: Actor) -> ActorCommand:
-        return OfferPartialRefund(actor=actor, amount=self.amount, percent=self.percent)
+        return OfferPartialRefund(
+            actor=actor,
+            amount=self.amount,
+            percent=self.percent,
+            currency_symbol=self.currency_symbol,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -378,6 +383,15 @@ _SYMBOL_AND_NUMBER = re.compile(
     re.ASCII,
 )
 _LETTER_SYMBOLS = frozenset({"Rp", "RM", "đ", "Đ"})
+
+
+def parse_offer_argument(text: str) -> OfferCommand | UsageError:
+    """The amount of an offer as typed anywhere (after `/offer`, or in a card's form):
+    `12.50`, `$12.50`, `12,50`, `40%`; one grammar for every way of offering."""
+    tokens = _tokens(text)
+    if tokens is None:
+        return _usage("/offer")
+    return _parse_offer(None, tokens)
 
 
 def _parse_offer(ref: str | None, tokens: list[str]) -> OfferCommand | UsageError:

@@ -58,11 +58,13 @@ class Reject:
 
 @dataclass(frozen=True)
 class OfferPartialRefund:
-    """T5/T5b: exactly one of `amount` (as typed) or `percent` is set."""
+    """T5/T5b: exactly one of `amount` (as typed) or `percent` is set; `currency_symbol`
+    is the one typed with the amount (`$12.50`), which must fit the request's currency."""
 
     actor: Actor
     amount: str | None = None
     percent: Decimal | None = None
+    currency_symbol: str | None = None
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,7 @@ _INT_LIMITS: dict[str, tuple[int, int]] = {
     "max_body_bytes": (1024, 64 * 1024 * 1024),
     "outbox_concurrency": (1, 1024),
     "timer_concurrency": (1, 1024),
+    "commands_per_minute": (1, 10_000),
 }
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -111,6 +112,7 @@ class Settings(BaseSettings):
     worker_lease: timedelta = timedelta(seconds=30)
     outbox_concurrency: int = 8
     timer_concurrency: int = 32
+    commands_per_minute: int = 20
     log_level: LogLevel = "INFO"
 
     _ignored_variables: tuple[str, ...] = PrivateAttr(default=())

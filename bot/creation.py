@@ -28,6 +28,8 @@ from bot.policy import Policy
 from bot.workdays import is_known_timezone
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+MAX_REQUEST_AGE = timedelta(days=90)
+"""A request made longer ago than this is not believed (a platform bug, or a replay)."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,8 @@ def _validate(cmd: CreateRequest, now: datetime) -> Problem | None:
         return Problem("requested_at", "must be a moment with a timezone")
     if cmd.requested_at > now + FUTURE_TOLERANCE:
         return Problem("requested_at", "is in the future")
+    if cmd.requested_at < now - MAX_REQUEST_AGE:
+        return Problem("requested_at", f"is more than {MAX_REQUEST_AGE.days} days ago")
     return (
         _validate_lines(cmd.order.lines, currency)
         or _validate_items(cmd)
@@ -143,6 +147,8 @@ def _validate_lines(lines: tuple[OrderLine, ...], currency: str) -> Problem | No
         problem = _price_problem(line.unit_price, currency)
         if problem is not None:
             return Problem(f"{where}.unit_price", problem)
+    if all(line.unit_price == 0 for line in lines):
+        return Problem("order.lines", "the order has no value: every unit_price is 0")
     return None
 
 

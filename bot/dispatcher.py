@@ -18,12 +18,10 @@ from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 from bot.chat_parser import (
-    OfferCommand,
     ParsedCommand,
     UnknownCommand,
     UsageError,
     parse_command,
-    symbol_fits_currency,
 )
 from bot.clock import Clock
 from bot.commands import (
@@ -58,10 +56,11 @@ from bot.outbound import (
 )
 from bot.outcome import Outcome, Refusal
 from bot.policy import Policy
-from bot.rules import decide, refuse, refuse_without_request
+from bot.rules import decide, refuse, refuse_without_request, slow_down
 from bot.schedule import nearest_deadline, offer_ttl, timers_for
 from bot.selection import select_request
 from bot.tokens import TokenClaims, TokenSigner
+from bot.tracking_claims import claim_tracking, new_tracking_number
 from bot.wire import (
     CancelledData,
     CardActionData,
@@ -93,6 +92,14 @@ class Handled:
 PROCESSED = Handled("processed")
 DUPLICATE = Handled("duplicate")
 IGNORED = Handled("ignored")
+WRONG_SHOP = Handled(
+    "invalid",
+    "shop_mismatch",
+    "shop_id: the conversation's requests belong to another shop",
+    fields=(FieldProblem(field="shop_id", message="the conversation belongs to another shop"),),
+)
+STALE_TRACKING = Handled("invalid", "stale_tracking")  # the index points at a request without it
+THROTTLED = Handled("ignored", "rate_limited")  # more commands than a person can mean
 
 # (the request the decision was made on, the outcome)
 Decision = tuple[ReshipmentRequest | None, Outcome]
@@ -117,6 +124,7 @@ class Dispatcher:
         on_commit: Callable[[], None] | None = None,
         observer: Observer | None = None,
         max_attempts: int = 32,
+        commands_per_minute: int = 20,
     ) -> None:
         self.store = store
         self.policy = policy
@@ -126,6 +134,7 @@ class Dispatcher:
         self._on_commit = on_commit
         self._observer = observer
         self._max_attempts = max_attempts
+        self._commands_per_minute = commands_per_minute
         self._handlers: Mapping[str, Callable[[Envelope, Any], Awaitable[Handled]]] = {
             "reshipment.requested": self._requested,
             "chat.message": self._chat_message,
@@ -181,7 +190,13 @@ class Dispatcher:
         def decider(view: ConversationView, now: datetime) -> Decision | Handled:
             return self._decide_chat(view, actor, parsed, now)
 
-        return await self.run(data.conversation_id, envelope.event_id, decider)
+        return await self.run(
+            data.conversation_id,
+            envelope.event_id,
+            decider,
+            shop_id=envelope.shop_id,
+            attempt_by=actor,
+        )
 
     def _decide_chat(
         self,
@@ -200,14 +215,6 @@ class Dispatcher:
             problem = Refusal("usage", {"usage": parsed.usage})
         elif isinstance(target, Refusal) and word != "/help":
             problem = target
-        elif (
-            isinstance(parsed, OfferCommand)
-            and request is not None
-            and not (symbol_fits_currency(parsed.currency_symbol, request.currency))
-        ):
-            problem = Refusal(
-                "wrong_currency", {"request_id": request.request_id, "currency": request.currency}
-            )
         else:
             return request, decide(request, parsed.to_command(actor), now, self.policy)
         if request is None:
@@ -229,17 +236,15 @@ class Dispatcher:
             click = CardAction(actor, data.card_id, claims.version, data.action, dict(data.form))
             return request, decide(request, click, now, self.policy)
 
-        return await self.run(data.conversation_id, envelope.event_id, decider)
+        return await self.run(
+            data.conversation_id,
+            envelope.event_id,
+            decider,
+            shop_id=envelope.shop_id,
+            attempt_by=actor,
+        )
 
     async def _logistics(self, envelope: Envelope, data: LogisticsData) -> Handled:
-        located = await self.store.locate_tracking(data.tracking_number)
-        if located is None:
-            return Handled(
-                "invalid",
-                "unknown_tracking_number",
-                f"no shipment has tracking number {data.tracking_number}",
-            )
-        conversation_id, request_id = located
         update = LogisticsUpdate(
             data.tracking_number,
             data.carrier,
@@ -247,14 +252,35 @@ class Dispatcher:
             data.description,
             from_unix(data.occurred_at),
         )
-        return await self._system(conversation_id, request_id, update, envelope.event_id)
+        for fresh in (False, True):  # a remembered claim may have moved: ask the store
+            located = await self.store.locate_tracking(data.tracking_number, fresh=fresh)
+            if located is None:
+                break
+            conversation_id, request_id = located
+            handled = await self._system(
+                conversation_id,
+                request_id,
+                update,
+                envelope.event_id,
+                shop_id=envelope.shop_id,
+                tracking_number=data.tracking_number,
+            )
+            if handled is not STALE_TRACKING:
+                return handled
+        return Handled(
+            "invalid",
+            "unknown_tracking_number",
+            f"no shipment has tracking number {data.tracking_number}",
+        )
 
     async def _cancelled(self, envelope: Envelope, data: CancelledData) -> Handled:
         conversation_id = await self.store.locate_request(data.request_id)
         if conversation_id is None:
             return Handled("invalid", "unknown_request", f"no reshipment request {data.request_id}")
         cancel = PlatformCancel(from_unix(data.cancelled_at))
-        return await self._system(conversation_id, data.request_id, cancel, envelope.event_id)
+        return await self._system(
+            conversation_id, data.request_id, cancel, envelope.event_id, shop_id=envelope.shop_id
+        )
 
     async def _system(
         self,
@@ -263,14 +289,25 @@ class Dispatcher:
         command: Command,
         event_id: str | None,
         ack: str | None = None,
+        shop_id: str | None = None,
+        tracking_number: str | None = None,
     ) -> Handled:
+        """A command of the platform or the bot itself on one request.
+
+        With `tracking_number`, the request must hold that number: else `STALE_TRACKING`.
+        """
+
         def decider(view: ConversationView, now: datetime) -> Decision | Handled:
             request = view.request(request_id)
             if request is None:
                 return Handled("invalid", "unknown_request", f"no request {request_id}")
+            if tracking_number is not None and (
+                request.shipment is None or request.shipment.tracking_number != tracking_number
+            ):
+                return STALE_TRACKING
             return request, decide(request, command, now, self.policy)
 
-        return await self.run(conversation_id, event_id, decider, ack=ack)
+        return await self.run(conversation_id, event_id, decider, ack=ack, shop_id=shop_id)
 
     # --- timers and platform results ------------------------------------------------------
 
@@ -322,11 +359,16 @@ class Dispatcher:
         decider: Decider,
         ack: str | None = None,
         blind: bool = False,
+        shop_id: str | None = None,
+        attempt_by: Actor | None = None,
     ) -> Handled:
         """Read, decide, commit; again on a version conflict.
 
         `blind`: decide the first time on an empty conversation without reading it (for
         a creation, whose commit checks that the request does not exist yet).
+        `shop_id`: the shop the event came from; a conversation of another shop's
+        requests is not its to change (and the commit checks it too).
+        `attempt_by`: a person's command, counted against `commands_per_minute`.
         """
         for attempt in range(self._max_attempts):
             if attempt:
@@ -334,17 +376,18 @@ class Dispatcher:
             if blind and not attempt:
                 view = ConversationView(conversation_id, False, ())
             else:
-                view = await self.store.read_conversation(conversation_id, event_id)
-            if view.duplicate:
-                return DUPLICATE
+                counted = _sender_key(attempt_by) if attempt_by and not attempt else None
+                view = await self.store.read_conversation(conversation_id, event_id, counted)
             now = self.clock.now()
-            decision = decider(view, now)
+            decision = self._guard(view, shop_id, attempt_by) or decider(view, now)
             if isinstance(decision, Handled):
                 return decision
             base, outcome = decision
             if not outcome.changed and not outcome.effects:
                 return Handled("processed", "nothing", refusal=outcome.refusal)
-            await self._index_tracking(base, outcome.request)
+            number = new_tracking_number(base, outcome.request)
+            if number is not None and base is not None:
+                outcome = await claim_tracking(self.store, number, view, base, outcome, now)
             commit = self._commit(conversation_id, event_id, base, outcome, now, view, ack)
             result = await self.store.commit(commit)
             if result is CommitResult.ok:
@@ -352,10 +395,27 @@ class Dispatcher:
                 return Handled("processed", refusal=outcome.refusal)
             if result is CommitResult.duplicate:
                 return DUPLICATE
+            if result is CommitResult.wrong_shop:
+                return WRONG_SHOP
         raise StorageError(
             f"conversation {conversation_id} is too busy: gave up after "
             f"{self._max_attempts} conflicting commits"
         )
+
+    def _guard(
+        self, view: ConversationView, shop_id: str | None, attempt_by: Actor | None
+    ) -> Decision | Handled | None:
+        """What comes before any decision: a duplicate, another shop's conversation, or a
+        person sending more commands than anyone means to (told once per window)."""
+        if view.duplicate:
+            return DUPLICATE
+        if shop_id is not None and any(r.shop_id != shop_id for r in view.requests):
+            return WRONG_SHOP
+        if attempt_by is not None and view.attempts > self._commands_per_minute:
+            if view.attempts > self._commands_per_minute + 1:
+                return THROTTLED
+            return None, slow_down(attempt_by)
+        return None
 
     def _commit(
         self,
@@ -390,18 +450,6 @@ class Dispatcher:
             ack_outbox=ack,
         )
 
-    async def _index_tracking(
-        self, base: ReshipmentRequest | None, new: ReshipmentRequest | None
-    ) -> None:
-        """Write the tracking index before the commit that needs it (the request is truth)."""
-        if new is None or new.shipment is None or new.shipment.tracking_number is None:
-            return
-        before = base.shipment.tracking_number if base and base.shipment else None
-        if before != new.shipment.tracking_number:
-            await self.store.index_tracking(
-                new.shipment.tracking_number, new.conversation_id, new.request_id
-            )
-
     def _committed(self, base: ReshipmentRequest | None, outcome: Outcome) -> None:
         if outcome.effects and self._on_commit is not None:
             self._on_commit()
@@ -434,6 +482,10 @@ def _invalid_request(refusal: Refusal) -> Handled:
     problem = FieldProblem(field=field, message=str(params.get("problem", refusal.message)))
     message = f"{problem.field}: {problem.message}"
     return Handled("invalid", "invalid_data", message, refusal, fields=(problem,))
+
+
+def _sender_key(actor: Actor) -> str:
+    return f"{actor.role.value}:{actor.id}"
 
 
 def _word(parsed: ParsedCommand | UsageError) -> str:

@@ -102,6 +102,10 @@ MESSAGES: dict[str, str] = {
         "Request {request_id} is shipped; the carrier and tracking number are on their way."
     ),
     "help": N_("What you can do now:\n{commands}"),
+    "slow_down": N_(
+        "You are sending commands faster than I can answer them. "
+        "Please wait a minute, then send the one you need."
+    ),
     # --- refusals (T14) ------------------------------------------------------------
     "refused_only_seller": N_("Only the seller can do that for request {request_id}."),
     "refused_only_buyer": N_("Only the buyer can do that for request {request_id}."),
@@ -176,6 +180,10 @@ MESSAGES: dict[str, str] = {
         "Request {request_id} has already shipped and can no longer be cancelled."
     ),
     "refused_not_shipped": N_("Request {request_id} has not shipped yet."),
+    "refused_tracking_number_taken": N_(
+        "That tracking number already belongs to another shipment. Send the carrier and "
+        "tracking number of the parcel for request {request_id}: /ship CARRIER TRACKING_NUMBER."
+    ),
     "refused_no_request": N_("There is no reshipment request in this conversation."),
     "refused_several_open": N_(
         "This conversation has several open requests: {requests}. Name one, for example: {example}"

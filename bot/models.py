@@ -254,6 +254,7 @@ class ReshipmentRequest(Frozen):
     shipment: Shipment | None = None
     overdue: bool = False
     cards: tuple[CardState, ...] = ()
+    refused_attempts: int = 0  # every refused attempt; the timeline keeps the latest few
     version: int
     timeline: tuple[TimelineEntry, ...]
     created_at: datetime

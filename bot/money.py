@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from babel.numbers import get_currency_precision, list_currencies
@@ -30,8 +30,16 @@ def _known_currencies() -> frozenset[str]:
     return frozenset(list_currencies())
 
 
+# ISO 4217 codes that are not money anyone is paid in: precious metals, bond-market units,
+# special drawing rights, the testing code XTS and "no currency" XXX.
+NOT_TENDER = frozenset(
+    {"XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"}
+)
+
+
 def is_currency(code: str) -> bool:
-    return code in _known_currencies()
+    """An ISO 4217 code of a currency people pay in (not XTS, XXX, gold, …)."""
+    return code in _known_currencies() and code not in NOT_TENDER
 
 
 def quantum(currency: str) -> Decimal:
@@ -43,7 +51,10 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
 
 
-_PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.([0-9]*))?|\.([0-9]+))", re.ASCII)
+_PLAIN_DECIMAL = re.compile(r"[+-]?(?:([0-9]+)(?:\.([0-9]*))?|\.([0-9]+))", re.ASCII)
+MAX_WHOLE_DIGITS = 15
+"""Digits before the decimal point an amount may have: a quadrillion is no order's value,
+and every amount within it quantises exactly (Decimal keeps 28 significant digits)."""
 
 
 def parse_amount(text: str, currency: str) -> Decimal:
@@ -58,12 +69,11 @@ def parse_amount(text: str, currency: str) -> Decimal:
     match = _PLAIN_DECIMAL.fullmatch(cleaned)
     if match is None:
         raise MoneyError("invalid_amount", f"{text!r} is not an amount")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-        raise MoneyError("invalid_amount", f"{text!r} is not an amount") from None
+    if len((match.group(1) or "").lstrip("0")) > MAX_WHOLE_DIGITS:
+        raise MoneyError("amount_too_large", f"{text!r} has more digits than any amount")
+    amount = Decimal(cleaned)
     digits = minor_digits(currency)
-    fraction = match.group(1) or match.group(2) or ""
+    fraction = match.group(2) or match.group(3) or ""
     if len(fraction) > digits:
         raise MoneyError(
             "amount_too_precise",

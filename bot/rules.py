@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bot import replies
 from bot.availability import card_actions
+from bot.chat_parser import UsageError, parse_offer_argument
 from bot.commands import (
     AcceptOffer,
     ActorCommand,
@@ -216,13 +216,17 @@ def _from_card(
 
 
 def _offer_from_form(click: CardAction) -> OfferPartialRefund:
-    amount = click.form.get("amount", "").strip()
-    if amount.endswith("%"):
-        try:
-            return OfferPartialRefund(click.actor, percent=Decimal(amount[:-1]))
-        except InvalidOperation:
-            pass
-    return OfferPartialRefund(click.actor, amount=amount)
+    """The form's amount, read as the chat reads `/offer AMOUNT` (`parse_offer_argument`)."""
+    typed = click.form.get("amount", "").strip()
+    parsed = parse_offer_argument(typed)
+    if isinstance(parsed, UsageError):  # not an amount: refused with the typed text
+        return OfferPartialRefund(click.actor, amount=typed)
+    return OfferPartialRefund(
+        click.actor,
+        amount=parsed.amount,
+        percent=parsed.percent,
+        currency_symbol=parsed.currency_symbol,
+    )
 
 
 _CARD_COMMANDS: dict[str, Callable[[CardAction], ActorCommand]] = {
@@ -240,10 +244,18 @@ _CARD_COMMANDS: dict[str, Callable[[CardAction], ActorCommand]] = {
 }
 
 
+REFUSALS_KEPT = 5
+"""Refused attempts kept in a request's timeline (the latest); all are counted."""
+
+
 def refuse(
     request: ReshipmentRequest, actor: Actor | None, refusal: Refusal, now: datetime, word: str
 ) -> Outcome:
-    """T14: nothing changes but the timeline; the actor is told why."""
+    """T14: nothing changes but the timeline; the actor is told why.
+
+    Only the latest `REFUSALS_KEPT` refusals stay in the timeline and `refused_attempts`
+    counts them all, so nobody can grow a request by sending what is refused.
+    """
     entry = TimelineEntry(
         at=max(now, request.updated_at),
         type="refused",
@@ -252,7 +264,8 @@ def refuse(
     )
     new = request.model_copy(
         update={
-            "timeline": (*request.timeline, entry),
+            "timeline": (*_without_oldest_refusal(request.timeline), entry),
+            "refused_attempts": request.refused_attempts + 1,
             "version": request.version + 1,
             "updated_at": entry.at,
         }
@@ -260,10 +273,26 @@ def refuse(
     return Outcome(new, _reply(actor, refusal), refusal)
 
 
+def _without_oldest_refusal(timeline: tuple[TimelineEntry, ...]) -> tuple[TimelineEntry, ...]:
+    """The timeline with room for one more refusal (the oldest goes when it is full)."""
+    refused = [index for index, entry in enumerate(timeline) if entry.type == "refused"]
+    if len(refused) < REFUSALS_KEPT:
+        return timeline
+    oldest = refused[0]
+    return timeline[:oldest] + timeline[oldest + 1 :]
+
+
 def _reply(actor: Actor | None, refusal: Refusal) -> tuple[Effect, ...]:
     if actor is None or actor.role not in (Role.buyer, Role.seller):
         return ()
     return (Notify(Audience(actor.role.value), refusal.message_id, refusal.params),)
+
+
+def slow_down(actor: Actor) -> Outcome:
+    """A person sent more commands in a minute than anyone means to: told once, not recorded."""
+    if actor.role not in (Role.buyer, Role.seller):
+        return Outcome(None)
+    return Outcome(None, (Notify(Audience(actor.role.value), "slow_down", {}),))
 
 
 def refuse_without_request(actor: Actor | None, refusal: Refusal) -> Outcome:

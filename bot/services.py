@@ -110,6 +110,7 @@ class Services:
             self.clock,
             on_commit=self._wake_outbox,
             observer=self.metrics,
+            commands_per_minute=self.settings.commands_per_minute,
         )
         if self.role in ("all", "worker"):
             self._start_workers(self._store, self._dispatcher)

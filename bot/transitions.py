@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.availability import proposals_closed
+from bot.chat_parser import symbol_fits_currency
 from bot.commands import ArrangeShipment, LogisticsUpdate, OfferPartialRefund, ShipmentCreated
 from bot.effects import (
     CreateReplacementOrder,
@@ -52,6 +53,7 @@ from bot.money import MoneyError, minor_digits, parse_amount, percent_of, quantu
 from bot.outcome import Refusal
 from bot.outcome import refusal as _refusal
 from bot.policy import Policy, Proposal
+from bot.text import shorten, visible_length
 from bot.workdays import ship_by as compute_ship_by
 
 
@@ -200,12 +202,13 @@ def reject(
     code: str,
     comment: str,
 ) -> Change | Refusal:
-    """T3: a known reason code and a comment of at least `min_reject_comment` characters."""
+    """T3: a known reason code and a comment of at least `min_reject_comment` characters
+    a reader can see (`visible_length`)."""
     code = code.strip().lower()
     if code not in RejectCode.__members__:
         return _refusal("unknown_reject_code", code=code or "''", codes=tuple(RejectCode))
     comment = comment.strip()
-    if len(comment) < policy.min_reject_comment:
+    if visible_length(comment) < policy.min_reject_comment:
         return _refusal("comment_too_short", min_length=policy.min_reject_comment)
     change = Change(request, now)
     change.set(
@@ -254,6 +257,8 @@ def refund_in_full(
 def offer_amount(request: ReshipmentRequest, cmd: OfferPartialRefund) -> Decimal | Refusal:
     """The offered amount in the request's currency, or why it cannot be offered."""
     currency = request.currency
+    if not symbol_fits_currency(cmd.currency_symbol, currency):  # `€12` on a THB order
+        return _refusal("wrong_currency", request_id=request.request_id, currency=currency)
     if cmd.percent is not None:
         # NaN would make the comparison raise; infinities fail it
         if not cmd.percent.is_finite() or not Decimal(0) < cmd.percent <= Decimal(100):
@@ -264,15 +269,7 @@ def offer_amount(request: ReshipmentRequest, cmd: OfferPartialRefund) -> Decimal
         try:
             amount = parse_amount(text, currency)
         except MoneyError as error:
-            if error.code == "amount_too_precise":
-                return _refusal(
-                    "amount_too_precise", currency=currency, digits=minor_digits(currency)
-                )
-            example = str(quantum(currency) * 1250)
-            return _refusal("invalid_amount", amount=text or "''", example=example)
-        except ArithmeticError:
-            # too many digits to quantise (Decimal's precision): far beyond any order's value
-            return _too_large(request, text)
+            return _unusable_amount(request, text, error.code)
     if amount <= 0:
         return _refusal("amount_not_positive")
     if amount > request.affected_value:
@@ -284,19 +281,20 @@ def offer_amount(request: ReshipmentRequest, cmd: OfferPartialRefund) -> Decimal
     return amount
 
 
-def _too_large(request: ReshipmentRequest, text: str) -> Refusal:
-    """An amount with more digits than Decimal can quantise: refused by its sign."""
-    try:
-        value = Decimal(text)
-    except ArithmeticError:
-        value = Decimal(0)
-    if value <= 0:
-        return _refusal("amount_not_positive")
-    return _refusal(
-        "amount_above_affected_value",
-        amount=_money(request, value),
-        affected_value=_money(request, request.affected_value),
-    )
+def _unusable_amount(request: ReshipmentRequest, text: str, code: str) -> Refusal:
+    currency = request.currency
+    if code == "amount_too_precise":
+        return _refusal("amount_too_precise", currency=currency, digits=minor_digits(currency))
+    if code == "amount_too_large":  # more digits than any order is worth: quoted as typed
+        if text.startswith("-"):
+            return _refusal("amount_not_positive")
+        return _refusal(
+            "amount_above_affected_value",
+            amount=shorten(text, 24),
+            affected_value=_money(request, request.affected_value),
+        )
+    example = str(quantum(currency) * 1250)
+    return _refusal("invalid_amount", amount=shorten(text, 24) or "''", example=example)
 
 
 def offer_partial_refund(

@@ -1,14 +1,15 @@
 """The inbound webhook's wire format (SPEC §3.1) as pydantic models.
 
 The envelope is checked first (400 when wrong), then `data` against the model of its
-`type` (422 with one message per field). Ids are short printable tokens without
-whitespace; money arrives as decimal strings, never floats.
+`type` (422 with one message per field). Ids are short tokens of printable ASCII (no
+spaces, no control characters: they travel in HTTP headers and log lines); money arrives
+as plain decimal strings of ASCII digits, never floats.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -23,21 +24,30 @@ from pydantic import (
 
 from bot.models import LogisticsStatus, Reason, ShippingOption
 
-Id = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^[^\s\x00-\x1f]+$")]
+_ID = re.compile(r"[\x21-\x7e]{1,128}")
+_DECIMAL = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,15})?")
+
+
+def _id_text(value: str) -> str:
+    if not _ID.fullmatch(value):
+        raise ValueError("must be 1 to 128 printable ASCII characters, without spaces")
+    return value
+
+
+def _decimal_text(value: str) -> str:
+    if not _DECIMAL.fullmatch(value):
+        raise ValueError(
+            'must be a decimal number written as a string of ASCII digits, like "12.50" '
+            "(no sign, exponent, spaces or separators)"
+        )
+    return value
+
+
+Id = Annotated[StrictStr, Field(min_length=1, max_length=128), AfterValidator(_id_text)]
 ShortText = Annotated[StrictStr, Field(max_length=200)]
 UnixTime = Annotated[StrictInt, Field(ge=0, le=32503680000)]
 Url = Annotated[StrictStr, Field(max_length=2048)]
 Count = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
-
-
-def _decimal_text(value: str) -> str:
-    try:
-        number = Decimal(value)
-    except ArithmeticError:
-        raise ValueError('must be a decimal number written as a string, like "12.50"') from None
-    if not number.is_finite() or number < 0:
-        raise ValueError('must be a non-negative decimal number, like "12.50"')
-    return value
 
 
 DecimalText = Annotated[

@@ -25,13 +25,22 @@ from bot.commands import TimerKind
 from bot.models import ReshipmentRequest, Status
 
 
+ATTEMPT_WINDOW = timedelta(minutes=1)
+"""The window in which a sender's commands are counted (`read_conversation(attempt_by=)`)."""
+
+
 @dataclass(frozen=True)
 class ConversationView:
-    """One read: the conversation's requests, and whether the event was already processed."""
+    """One read: the conversation's requests, and whether the event was already processed.
+
+    `attempts`: with `attempt_by`, that sender's commands in this conversation in the
+    current `ATTEMPT_WINDOW`, this one included (0 when not counted).
+    """
 
     conversation_id: str
     duplicate: bool
     requests: tuple[ReshipmentRequest, ...]
+    attempts: int = 0
 
     def request(self, request_id: str) -> ReshipmentRequest | None:
         for request in self.requests:
@@ -170,6 +179,7 @@ class CommitResult(enum.Enum):
     ok = "ok"
     conflict = "conflict"  # the stored version moved on: read again and decide again
     duplicate = "duplicate"  # the event was already processed: nothing written
+    wrong_shop = "wrong_shop"  # the conversation's requests belong to another shop
 
 
 @dataclass(frozen=True)
@@ -204,9 +214,13 @@ class Store(abc.ABC):
     # --- reads -----------------------------------------------------------------------
     @abc.abstractmethod
     async def read_conversation(
-        self, conversation_id: str, event_id: str | None = None
+        self, conversation_id: str, event_id: str | None = None, attempt_by: str | None = None
     ) -> ConversationView:
-        """The conversation's requests and the event's processed marker, in one round trip."""
+        """The conversation's requests and the event's processed marker, in one round trip.
+
+        `attempt_by` (with `event_id`): count this event as one of that sender's commands,
+        unless it was processed already; the count is the view's `attempts`.
+        """
 
     @abc.abstractmethod
     async def get_request(self, request_id: str) -> ReshipmentRequest | None: ...
@@ -230,13 +244,27 @@ class Store(abc.ABC):
         """Ids of the requests claimed for this order id (sorted; some may not exist)."""
 
     @abc.abstractmethod
-    async def locate_tracking(self, tracking_number: str) -> tuple[str, str] | None:
-        """(conversation_id, request_id) of the shipment with this tracking number."""
+    async def locate_tracking(
+        self, tracking_number: str, *, fresh: bool = False
+    ) -> tuple[str, str] | None:
+        """(conversation_id, request_id) that claimed this tracking number.
+
+        A claim is a pointer, not the truth: the request's shipment is. The answer may
+        come from this process's memory of earlier answers; `fresh` asks the store.
+        """
 
     @abc.abstractmethod
-    async def index_tracking(
+    async def claim_tracking(
         self, tracking_number: str, conversation_id: str, request_id: str
-    ) -> None: ...
+    ) -> tuple[str, str]:
+        """Claim the tracking number for the request unless it is claimed already, in one
+        atomic step; the (conversation_id, request_id) that holds the claim afterwards."""
+
+    @abc.abstractmethod
+    async def move_tracking(
+        self, tracking_number: str, holder: tuple[str, str], to: tuple[str, str]
+    ) -> bool:
+        """Hand the claim from `holder` to `to`, only if `holder` still holds it."""
 
     @abc.abstractmethod
     async def list_requests(

@@ -15,6 +15,7 @@ used alone, and need no tag. The changes channel is a pub/sub channel, not a key
     <prefix>:{bN}:obq:<conversation_id>    list  the conversation's entry ids, oldest first
     <prefix>:{bN}:dead / :deadz            hash  id → dead letter JSON / zset id → failed ms
     <prefix>:{bN}:msg:<conversation_id>    list  the chat messages sent, oldest first (capped)
+    <prefix>:{bN}:att:<conversation_id>:<sender>  counter of a sender's commands this minute
     <prefix>:rid:<request_id>              string conversation id
     <prefix>:ord:<order_id>                set   request ids claimed for the order
     <prefix>:trk:<tracking_number>         string "<conversation_id> <request_id>"
@@ -85,6 +86,9 @@ class Keys:
 
     def messages(self, conversation_id: str) -> str:
         return f"{self._of(conversation_id)}msg:{conversation_id}"
+
+    def attempts(self, conversation_id: str, sender: str) -> str:
+        return f"{self._of(conversation_id)}att:{conversation_id}:{sender}"
 
     def order_index(self, order_id: str) -> str:
         return f"{self.prefix}:ord:{order_id}"

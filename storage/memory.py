@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.commands import TimerKind
 from bot.models import ReshipmentRequest
 from storage.base import (
+    ATTEMPT_WINDOW,
     Change,
     ChangeFeed,
     Commit,
@@ -53,6 +54,8 @@ from storage.messages import (
 )
 from storage.paging import Position, paginate
 from storage.scoreset import ScoreSet
+
+MAX_ATTEMPT_COUNTERS = 100_000  # beyond twice this, counters of ended windows are dropped
 
 
 class _Outbox:
@@ -100,6 +103,9 @@ class MemoryStore(Store):
         self._request_owner: dict[str, str] = {}
         self._orders: dict[str, set[str]] = {}  # order id → request ids
         self._tracking: dict[str, tuple[str, str]] = {}
+        self._shops: dict[str, str] = {}  # conversation id → the shop of its requests
+        # (conversation id, sender) → (window end ms, commands in the window)
+        self._attempts: dict[tuple[str, str], tuple[int, int]] = {}
         self._timers = ScoreSet()
         self._outbox = _Outbox()
         self._dead: dict[str, tuple[int, DeadLetter]] = {}
@@ -112,11 +118,26 @@ class MemoryStore(Store):
 
     # --- reads -----------------------------------------------------------------------
     async def read_conversation(
-        self, conversation_id: str, event_id: str | None = None
+        self, conversation_id: str, event_id: str | None = None, attempt_by: str | None = None
     ) -> ConversationView:
         requests = self._conversations.get(conversation_id, {})
         duplicate = event_id is not None and self._processed(conversation_id, event_id)
-        return ConversationView(conversation_id, duplicate, order_requests(requests.values()))
+        attempts = 0
+        if attempt_by is not None and event_id is not None and not duplicate:
+            attempts = self._count_attempt(conversation_id, attempt_by)
+        return ConversationView(
+            conversation_id, duplicate, order_requests(requests.values()), attempts
+        )
+
+    def _count_attempt(self, conversation_id: str, sender: str) -> int:
+        now = self._now()
+        ends, count = self._attempts.get((conversation_id, sender), (0, 0))
+        if ends <= now:
+            ends, count = now + duration_ms(ATTEMPT_WINDOW), 0
+        self._attempts[conversation_id, sender] = (ends, count + 1)
+        if len(self._attempts) > 2 * MAX_ATTEMPT_COUNTERS:  # forget the windows that ended
+            self._attempts = {k: v for k, v in self._attempts.items() if v[0] > now}
+        return count + 1
 
     async def get_request(self, request_id: str) -> ReshipmentRequest | None:
         conversation_id = self._request_owner.get(request_id)
@@ -137,13 +158,23 @@ class MemoryStore(Store):
     async def locate_order(self, order_id: str) -> tuple[str, ...]:
         return tuple(sorted(self._orders.get(order_id, ())))
 
-    async def locate_tracking(self, tracking_number: str) -> tuple[str, str] | None:
+    async def locate_tracking(
+        self, tracking_number: str, *, fresh: bool = False
+    ) -> tuple[str, str] | None:
         return self._tracking.get(tracking_number)
 
-    async def index_tracking(
+    async def claim_tracking(
         self, tracking_number: str, conversation_id: str, request_id: str
-    ) -> None:
-        self._tracking[tracking_number] = (conversation_id, request_id)
+    ) -> tuple[str, str]:
+        return self._tracking.setdefault(tracking_number, (conversation_id, request_id))
+
+    async def move_tracking(
+        self, tracking_number: str, holder: tuple[str, str], to: tuple[str, str]
+    ) -> bool:
+        if self._tracking.get(tracking_number) != holder:
+            return False
+        self._tracking[tracking_number] = to
+        return True
 
     async def list_requests(
         self, where: RequestFilter, limit: int, cursor: str | None = None
@@ -177,6 +208,8 @@ class MemoryStore(Store):
             stored = self._conversations.get(conversation_id, {}).get(request.request_id)
             if (stored.version if stored is not None else 0) != commit.expected_version:
                 return CommitResult.conflict
+            if self._shops.setdefault(conversation_id, request.shop_id) != request.shop_id:
+                return CommitResult.wrong_shop
             self._write_request(commit, request)
             self._changes.publish(
                 Change(

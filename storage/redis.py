@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 from bot.commands import TimerKind
 from bot.models import ReshipmentRequest
 from storage.base import (
+    ATTEMPT_WINDOW,
     Change,
     ChangeFeed,
     Commit,
@@ -93,8 +94,9 @@ class RedisStore(Store):
         self._rotation = 0  # first bucket polled by the next claim, so none starves
         self._channel = self._keys.changes()
         self._decoded = DecodedRequests()
-        # request id -> conversation and tracking number -> request never change once
-        # written, so this process may remember them (a lookup then costs no round trip)
+        # request id -> conversation never changes once written, and tracking number ->
+        # request hardly ever (a lookup that finds the request without that number asks
+        # again with `fresh`), so this process may remember them: no round trip then
         self._located: Lru = Lru(50_000)
 
     @classmethod
@@ -126,7 +128,7 @@ class RedisStore(Store):
 
     # --- reads -----------------------------------------------------------------------
     async def read_conversation(
-        self, conversation_id: str, event_id: str | None = None
+        self, conversation_id: str, event_id: str | None = None, attempt_by: str | None = None
     ) -> ConversationView:
         key = self._keys.conversation(conversation_id)
         with storage_errors():
@@ -135,10 +137,16 @@ class RedisStore(Store):
                 return ConversationView(
                     conversation_id, False, self._decoded.decode(fields.items())
                 )
-            marker_key = self._keys.event(conversation_id, event_id)
-            processed, flat = await self._scripts.call("read", [key, marker_key], [])
+            keys = [key, self._keys.event(conversation_id, event_id)]
+            args: list[Arg] = []
+            if attempt_by is not None:
+                keys.append(self._keys.attempts(conversation_id, attempt_by))
+                args.append(duration_ms(ATTEMPT_WINDOW))
+            processed, flat, attempts = await self._scripts.call("read", keys, args)
         pairs = zip(flat[::2], flat[1::2], strict=True)
-        return ConversationView(conversation_id, bool(processed), self._decoded.decode(pairs))
+        return ConversationView(
+            conversation_id, bool(processed), self._decoded.decode(pairs), int(attempts)
+        )
 
     async def get_request(self, request_id: str) -> ReshipmentRequest | None:
         conversation_id = await self.locate_request(request_id)
@@ -183,26 +191,47 @@ class RedisStore(Store):
             members = await self._redis.smembers(self._keys.order_index(order_id))
         return tuple(sorted(text(member) for member in members))
 
-    async def locate_tracking(self, tracking_number: str) -> tuple[str, str] | None:
+    async def locate_tracking(
+        self, tracking_number: str, *, fresh: bool = False
+    ) -> tuple[str, str] | None:
         key = self._keys.tracking_index(tracking_number)
-        known: tuple[str, str] | None = self._located.recall(key)
+        known: tuple[str, str] | None = None if fresh else self._located.recall(key)
         if known is not None:
             return known
         with storage_errors():
             raw = await self._redis.get(key)
         if raw is None:
             return None
+        return self._remember_tracking(key, raw)
+
+    async def claim_tracking(
+        self, tracking_number: str, conversation_id: str, request_id: str
+    ) -> tuple[str, str]:
+        key = self._keys.tracking_index(tracking_number)
+        with storage_errors():
+            previous = await self._redis.set(
+                key, f"{conversation_id} {request_id}", nx=True, get=True
+            )
+        if not isinstance(previous, bytes | str):  # nobody held it: ours now
+            self._located.remember(key, (conversation_id, request_id))
+            return conversation_id, request_id
+        return self._remember_tracking(key, previous)
+
+    async def move_tracking(
+        self, tracking_number: str, holder: tuple[str, str], to: tuple[str, str]
+    ) -> bool:
+        key = self._keys.tracking_index(tracking_number)
+        with storage_errors():
+            moved = await self._scripts.call("move_claim", [key], [" ".join(holder), " ".join(to)])
+        if not moved:
+            return False
+        self._located.remember(key, to)
+        return True
+
+    def _remember_tracking(self, key: str, raw: bytes | str) -> tuple[str, str]:
         conversation_id, request_id = text(raw).split(" ")
         self._located.remember(key, (conversation_id, request_id))
         return conversation_id, request_id
-
-    async def index_tracking(
-        self, tracking_number: str, conversation_id: str, request_id: str
-    ) -> None:
-        key = self._keys.tracking_index(tracking_number)
-        with storage_errors():
-            await self._redis.set(key, f"{conversation_id} {request_id}")
-        self._located.remember(key, (conversation_id, request_id))
 
     async def offer_ttl(self, conversation_id: str, request_id: str) -> timedelta | None:
         with storage_errors():
@@ -246,7 +275,7 @@ class RedisStore(Store):
         args: list[Arg] = [to_ms(commit.now), int(commit.event_id is not None), self._event_ttl]
         request = commit.request
         if request is None:
-            args += ["", 0, 0, "", "", 0, "", commit.ack_outbox or "", self._channel, "", 0, 0]
+            args += ["", 0, 0, "", "", 0, "", commit.ack_outbox or "", self._channel, "", "", 0, 0]
         else:
             conversation_id, request_id = commit.conversation_id, request.request_id
             offer = "" if commit.offer_ttl is None else max(duration_ms(commit.offer_ttl), 1)
@@ -269,6 +298,7 @@ class RedisStore(Store):
                         request.status.value,
                     )
                 ),
+                request.shop_id,
             ]
             cleared = [timer_member(kind, conversation_id, request_id) for kind in TimerKind]
             args += [len(cleared), *cleared, len(commit.timers)]

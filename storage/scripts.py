@@ -28,6 +28,7 @@ NAMES = (
     "ack_outbox",
     "retry_outbox",
     "dead_letter",
+    "move_claim",
 )
 
 Arg = str | int | bytes

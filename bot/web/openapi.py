@@ -125,6 +125,7 @@ REQUEST = _object(
             )
         ),
         "overdue": {"type": "boolean"},
+        "refused_attempts": {"type": "integer", "minimum": 0},
         "version": {"type": "integer", "minimum": 1},
         "timeline": {
             "type": "array",

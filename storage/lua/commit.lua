@@ -1,11 +1,12 @@
--- One transition, atomically: all of it or (duplicate / conflict) nothing.
+-- One transition, atomically: all of it or (duplicate / conflict / wrong_shop) nothing.
 -- KEYS: 1 conversation hash, 2 timers, 3 queue index, 4 outbox ready, 5 outbox data,
 --       6 the conversation's outbox list, 7 event marker, 8 the request's offer key
 -- ARGV: 1 now ms, 2 has event (1/0), 3 event ttl ms, 4 request id ('' = reply only),
 --       5 expected version, 6 new version, 7 request JSON, 8 offer ttl ms ('' = none),
 --       9 queue score, 10 queue member, 11 outbox entry to ack ('' = none),
 --       12 changes channel, 13 change notice (published when a request is written),
---       14.. n, n timer members to clear, m, m (score, member) pairs to add,
+--       14 the request's shop id (a conversation's requests are all of one shop),
+--       15.. n, n timer members to clear, m, m (score, member) pairs to add,
 --       k, k (entry id, entry JSON) pairs to append to the outbox
 local now = ARGV[1]
 if ARGV[2] == '1' and redis.call('EXISTS', KEYS[7]) == 1 then
@@ -17,9 +18,13 @@ if request_id ~= '' then
   if tonumber(stored) ~= tonumber(ARGV[5]) then
     return 'conflict'
   end
+  local shop = redis.call('HGET', KEYS[1], 'shop')
+  if shop and shop ~= ARGV[14] then
+    return 'wrong_shop'
+  end
 end
 
-local at = 14
+local at = 15
 local clear_count = tonumber(ARGV[at])
 local add_at = at + clear_count + 1
 local add_count = tonumber(ARGV[add_at])
@@ -27,7 +32,9 @@ local outbox_at = add_at + 2 * add_count + 1
 local outbox_count = tonumber(ARGV[outbox_at])
 
 if request_id ~= '' then
-  redis.call('HSET', KEYS[1], 'r:' .. request_id, ARGV[7], 'v:' .. request_id, ARGV[6])
+  redis.call(
+    'HSET', KEYS[1], 'r:' .. request_id, ARGV[7], 'v:' .. request_id, ARGV[6], 'shop', ARGV[14]
+  )
   if clear_count > 0 then
     redis.call('ZREM', KEYS[2], unpack(ARGV, at + 1, at + clear_count))
   end

@@ -213,7 +213,7 @@ async def seed_shipments(redis_url: str, count: int, prefix: str) -> list[str]:
             tracking = f"TRK{n:07d}"
             request = _shipped(request_id, conversation_id, tracking, seller, policy, now)
             await store.claim_request_id(request_id, conversation_id)
-            await store.index_tracking(tracking, conversation_id, request_id)
+            await store.claim_tracking(tracking, conversation_id, request_id)
             await store.commit(new_commit(request, now))
             trackings.append(tracking)
     finally:

@@ -73,7 +73,7 @@ async def _seed(url: str, now: datetime, numbers: range) -> list[RequestKeys]:
         await store.claim_request_id(item.request_id, item.conversation_id, item.order_id)
         if request.shipment is not None and request.shipment.tracking_number:
             item.tracking = request.shipment.tracking_number
-            await store.index_tracking(item.tracking, item.conversation_id, item.request_id)
+            await store.claim_tracking(item.tracking, item.conversation_id, item.request_id)
         for event_id in item.events[:-1]:  # markers of the events before the last
             await store.commit(Commit(item.conversation_id, now, event_id=event_id))
         await store.commit(new_commit(request, now, item.events[-1]))

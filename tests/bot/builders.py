@@ -41,10 +41,11 @@ from bot.models import (
     Seller,
     ShippingOption,
     Status,
+    TimelineEntry,
 )
 from bot.outcome import Outcome
 from bot.policy import Policy
-from bot.rules import decide
+from bot.rules import REFUSALS_KEPT, decide
 
 # --- people ------------------------------------------------------------------------------
 
@@ -304,21 +305,33 @@ def same_effects(actual: tuple[Effect, ...] | list[Effect], *expected: Effect) -
 
 
 def unchanged_fields(request: ReshipmentRequest) -> dict[str, object]:
-    """What a refusal must leave alone: everything but the timeline, version and updated_at."""
-    return request.model_dump(exclude={"timeline", "version", "updated_at"})
+    """What a refusal must leave alone: everything but the timeline, version, updated_at
+    and the count of refused attempts."""
+    return request.model_dump(exclude={"timeline", "version", "updated_at", "refused_attempts"})
+
+
+def room_for_a_refusal(timeline: tuple[TimelineEntry, ...]) -> tuple[TimelineEntry, ...]:
+    """The timeline a refusal is appended to: without its oldest refusal once
+    `REFUSALS_KEPT` are kept."""
+    refused = [n for n, entry in enumerate(timeline) if entry.type == "refused"]
+    if len(refused) < REFUSALS_KEPT:
+        return timeline
+    return timeline[: refused[0]] + timeline[refused[0] + 1 :]
 
 
 def assert_refused(
     before: ReshipmentRequest, outcome: Outcome, code: str, actor: Actor | None
 ) -> ReshipmentRequest:
-    """T14: only the timeline (one `refused` entry) and the version changed; the actor
-    (a buyer or seller) got one reply named `refused_<code>` and nothing else happened."""
+    """T14: only the timeline (one `refused` entry, the oldest of a full window of
+    refusals dropped), the count of refusals and the version changed; the actor (a buyer
+    or seller) got one reply named `refused_<code>` and nothing else happened."""
     assert outcome.refusal is not None, "expected a refusal"
     assert outcome.refusal.code == code, outcome.refusal
     after = outcome.request
     assert after is not None, "a refused actor command is recorded"
     assert after.version == before.version + 1
-    assert after.timeline[:-1] == before.timeline
+    assert after.refused_attempts == before.refused_attempts + 1
+    assert after.timeline[:-1] == room_for_a_refusal(before.timeline)
     entry = after.timeline[-1]
     assert entry.type == "refused"
     assert entry.actor == actor

@@ -386,7 +386,7 @@ SELLER = Actor(role=Role.seller, id="s-1")
         ("/approve", Approve(actor=SELLER)),
         ("/reject other Not as described.", Reject(SELLER, "other", "Not as described.")),
         ("/offer 40%", OfferPartialRefund(SELLER, percent=Decimal(40))),
-        ("/offer $12.50", OfferPartialRefund(SELLER, amount="12.50")),
+        ("/offer $12.50", OfferPartialRefund(SELLER, amount="12.50", currency_symbol="$")),
         ("/refund", RefundOnly(SELLER)),
         ("/ship", ArrangeShipment(SELLER)),
         ("/ship Flash TH1", ArrangeShipment(SELLER, "Flash", "TH1")),

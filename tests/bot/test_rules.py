@@ -726,7 +726,7 @@ class TestT5Offer:
         flow = created()
         before = flow.request
         click = CardAction(SELLER, REQUEST_CARD, 1, "offer_partial_refund", {"amount": "nan%"})
-        assert_refused(before, flow.attempt(click, after=HOUR), "invalid_percent", SELLER)
+        assert_refused(before, flow.attempt(click, after=HOUR), "invalid_amount", SELLER)
 
     def test_one_offer_by_default_then_only_approve_or_reject(self) -> None:
         flow = request_in(Status.awaiting_seller, via_offer=True)

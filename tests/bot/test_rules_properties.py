@@ -80,7 +80,7 @@ from bot.models import (
 )
 from bot.outcome import Outcome
 from bot.policy import Policy, Proposal
-from bot.rules import decide
+from bot.rules import REFUSALS_KEPT, decide
 from bot.schedule import timers_for
 
 from .builders import (
@@ -94,6 +94,7 @@ from .builders import (
     T0,
     TRACKING,
     create_command,
+    room_for_a_refusal,
     unchanged_fields,
 )
 
@@ -468,8 +469,13 @@ def _check_stored_change(before: ReshipmentRequest, outcome: Outcome) -> None:
     after = outcome.request
     assert after is not None
     assert after.version == before.version + 1
-    assert len(after.timeline) > len(before.timeline)
-    assert after.timeline[: len(before.timeline)] == before.timeline
+    if outcome.refusal is not None:  # one more refusal; the oldest goes once the window is full
+        assert after.timeline[:-1] == room_for_a_refusal(before.timeline)
+        assert after.refused_attempts == before.refused_attempts + 1
+    else:
+        assert len(after.timeline) > len(before.timeline)
+        assert after.timeline[: len(before.timeline)] == before.timeline
+    assert sum(entry.type == "refused" for entry in after.timeline) <= REFUSALS_KEPT
     moments = [entry.at for entry in after.timeline]
     assert moments == sorted(moments), "the timeline goes back in time"
     if before.status.terminal:

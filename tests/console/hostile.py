@@ -109,10 +109,9 @@ async def hostile_conversation(bot: BotHarness) -> None:
     """Two requests from hostile people: one shipped by the seller with hostile carrier and
     tracking number and logistics, one rejected with a hostile comment; a refused command;
     and every chat message to the buyer refused by the platform (dead letters)."""
+    bot.shop_id = SHOP_ID  # every event of this conversation comes from the hostile shop
     for request_id in (REQUEST_ID, REJECTED_ID):
-        answer = await bot.send(
-            "reshipment.requested", hostile_data(bot, request_id), shop_id=SHOP_ID
-        )
+        answer = await bot.send("reshipment.requested", hostile_data(bot, request_id))
         assert answer.status == 200, answer
     await bot.card_at(card_id("request", REJECTED_ID), 1)
     card = await bot.card_at(card_id("request", REQUEST_ID), 1)

@@ -70,6 +70,7 @@ class BotHarness:
     secret: str = APP_SECRET
     sent: list[str] = field(default_factory=list)
     platform_url: str = ""  # where the platform is served (the bot may be told another URL)
+    shop_id: str = "shop-1"  # the shop every event comes from, unless one says otherwise
 
     # --- webhooks ------------------------------------------------------------------------
 
@@ -80,12 +81,12 @@ class BotHarness:
         *,
         event_id: str | None = None,
         timestamp: int | None = None,
-        shop_id: str = "shop-1",
+        shop_id: str | None = None,
     ) -> dict[str, Any]:
         return {
             "type": type_,
             "event_id": event_id or f"evt-{next(_events)}-{uuid.uuid4().hex[:8]}",
-            "shop_id": shop_id,
+            "shop_id": shop_id or self.shop_id,
             "timestamp": int(self.clock.now().timestamp()) if timestamp is None else timestamp,
             "data": data,
         }

@@ -237,11 +237,43 @@ async def test_the_first_claim_of_a_request_id_wins(store: Store) -> None:
 
 async def test_the_tracking_index_finds_the_shipment(store: Store) -> None:
     assert await store.locate_tracking("JT0001") is None
-    await store.index_tracking("JT0001", "conv-1", "req-1")
-    await store.index_tracking("JT0002", "conv-2", "req-2")
+    assert await store.claim_tracking("JT0001", "conv-1", "req-1") == ("conv-1", "req-1")
+    assert await store.claim_tracking("JT0002", "conv-2", "req-2") == ("conv-2", "req-2")
 
     assert await store.locate_tracking("JT0001") == ("conv-1", "req-1")
-    assert await store.locate_tracking("JT0002") == ("conv-2", "req-2")
+    assert await store.locate_tracking("JT0002", fresh=True) == ("conv-2", "req-2")
+
+
+async def test_a_tracking_number_is_claimed_once(store: Store) -> None:
+    holders = await asyncio.gather(
+        *(store.claim_tracking("JT0001", f"conv-{n}", f"req-{n}") for n in range(20))
+    )
+
+    assert len(set(holders)) == 1
+    holder = holders[0]
+    assert await store.claim_tracking("JT0001", "conv-late", "req-late") == holder
+    assert await store.locate_tracking("JT0001", fresh=True) == holder
+
+
+async def test_a_claim_moves_only_from_its_holder(store: Store) -> None:
+    await store.claim_tracking("JT0001", "conv-1", "req-1")
+
+    assert not await store.move_tracking("JT0001", ("conv-9", "req-9"), ("conv-2", "req-2"))
+    assert await store.locate_tracking("JT0001", fresh=True) == ("conv-1", "req-1")
+    assert await store.move_tracking("JT0001", ("conv-1", "req-1"), ("conv-2", "req-2"))
+    assert await store.locate_tracking("JT0001", fresh=True) == ("conv-2", "req-2")
+    assert await store.locate_tracking("JT0001") == ("conv-2", "req-2")
+    assert not await store.move_tracking("JT0002", ("conv-1", "req-1"), ("conv-2", "req-2"))
+
+
+async def test_a_conversation_holds_the_requests_of_one_shop(store: Store) -> None:
+    await save(store, make_request("req-1", "conv-1"))
+    other = make_request("req-2", "conv-1").model_copy(update={"shop_id": "shop-other"})
+
+    assert await save(store, other, expected_version=0) is CommitResult.wrong_shop
+    view = await store.read_conversation("conv-1")
+    assert [r.request_id for r in view.requests] == ["req-1"]
+    assert await save(store, make_request("req-3", "conv-1")) is CommitResult.ok
 
 
 # --- lifecycle --------------------------------------------------------------------------

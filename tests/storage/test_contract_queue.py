@@ -41,7 +41,7 @@ async def _fill(store: Store, count: int) -> list[ReshipmentRequest]:
             status=status,
             requested_at=requested_at,
             decided_at=requested_at,
-            shop_id=f"shop-{n % 2}",
+            shop_id=f"shop-{(n % 41) % 2}",  # a conversation is of one shop
             overdue=status is Status.awaiting_shipment and n % 16 == 2,
         )
         await save(store, request, expected_version=0)
