@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
@@ -11,29 +10,16 @@ from bot.sandbox import sandbox_app
 from bot.services import SERVICES, Services
 from bot.web import agent_api, openapi, ops
 from bot.web.console import console_app
-from bot.web.responses import error
+from bot.web.middleware import body_deadline, no_500s
 from bot.web.webhook import chat_webhook
-
-log = logging.getLogger("reshipbot.app")
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@web.middleware
-async def no_500s(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """An unexpected fault becomes a logged 503 the sender can retry, never a bare 500."""
-    try:
-        return await handler(request)
-    except web.HTTPException:
-        raise
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return error(503, "unavailable", "something went wrong; retry later")
 
 
 def build_app(services: Services) -> web.Application:
     settings = services.settings
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[no_500s])
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[no_500s, body_deadline(settings.body_timeout.total_seconds())],
+    )
     app[SERVICES] = services
     app.router.add_post("/webhooks/chat", chat_webhook)
     agent_api.add_routes(app)

@@ -83,15 +83,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from aiohttp import web
-
     from bot.app import build_app
     from bot.clock import SystemClock
+    from bot.logs import configure_logging
     from bot.services import Services
+    from bot.web.serving import run_web
 
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.log_level)
     for warning in settings.dev_warnings():
         log.warning(warning)
     services = Services(settings, SystemClock(), role=args.role)
@@ -101,14 +99,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     app = build_app(services)
     print(_banner(settings, args.role), flush=True)
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.port,
-        print=None,
-        shutdown_timeout=10.0,
-        access_log=None,
-    )
+    asyncio.run(run_web(app, settings, services.metrics))
     return 0
 
 

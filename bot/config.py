@@ -65,9 +65,12 @@ _DURATION_LIMITS: dict[str, tuple[timedelta, timedelta]] = {
     "max_event_age": (timedelta(seconds=1), timedelta(days=30)),
     "event_ttl": (timedelta(seconds=1), timedelta(days=365)),
     "worker_lease": (timedelta(seconds=1), timedelta(hours=1)),
+    "body_timeout": (timedelta(seconds=1), timedelta(minutes=1)),
 }
 _INT_LIMITS: dict[str, tuple[int, int]] = {
     "port": (1, 65535),
+    "max_connections": (1, 1_000_000),
+    "max_connections_per_ip": (1, 1_000_000),
     "ship_working_days": (1, 30),
     "max_partial_offers": (0, 10),
     "max_body_bytes": (1024, 64 * 1024 * 1024),
@@ -107,6 +110,9 @@ class Settings(BaseSettings):
     ship_working_days: int = 2
     max_partial_offers: int = 1
     max_body_bytes: int = 262144
+    body_timeout: timedelta = timedelta(seconds=2)
+    max_connections: int = 1024
+    max_connections_per_ip: int = 128
     max_event_age: timedelta = timedelta(hours=24)
     event_ttl: timedelta = Field(default=MIN_EVENT_TTL)
     worker_lease: timedelta = timedelta(seconds=30)

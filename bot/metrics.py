@@ -43,6 +43,12 @@ class Metrics:
             ["kind", "result"],
             registry=self.registry,
         )
+        self.connections_refused = Counter(
+            "reshipbot_connections_refused",
+            "Connections closed on arrival: over the cap per client or in total",
+            ["limit"],
+            registry=self.registry,
+        )
         self.webhook_latency = Histogram(
             "reshipbot_webhook_seconds",
             "Time to answer a webhook",
@@ -67,6 +73,10 @@ class Metrics:
     # the scheduler's observer
     def fired(self, kind: str, result: str) -> None:
         self.timers_fired.labels(kind, result).inc()
+
+    # the listener's observer
+    def connection_refused(self, limit: str) -> None:
+        self.connections_refused.labels(limit).inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -8,8 +8,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
+from bot.config import load_settings
 from tests.redis_server import free_port
 from tests.timing import patience
 
@@ -39,6 +41,29 @@ def test_a_bad_setting_stops_start_up_naming_the_variable() -> None:
     answer = _run("serve", RESHIPBOT_PORT="eighty", RESHIPBOT_OFFER_WINDOW="1 day")
     assert answer.returncode == 2
     assert "RESHIPBOT_PORT" in answer.stderr and "RESHIPBOT_OFFER_WINDOW" in answer.stderr
+    assert "Traceback" not in answer.stderr
+
+
+def test_the_body_timeout_and_connection_caps_default_to_bounded() -> None:
+    settings = load_settings({})
+    assert settings.body_timeout == timedelta(seconds=2)
+    assert (settings.max_connections, settings.max_connections_per_ip) == (1024, 128)
+
+
+def test_the_body_timeout_and_connection_caps_are_settings() -> None:
+    answer = _run(
+        "serve",
+        RESHIPBOT_BODY_TIMEOUT="2 seconds",
+        RESHIPBOT_MAX_CONNECTIONS="0",
+        RESHIPBOT_MAX_CONNECTIONS_PER_IP="many",
+    )
+    assert answer.returncode == 2
+    for variable in (
+        "RESHIPBOT_BODY_TIMEOUT",
+        "RESHIPBOT_MAX_CONNECTIONS:",
+        "RESHIPBOT_MAX_CONNECTIONS_PER_IP",
+    ):
+        assert variable in answer.stderr, variable
     assert "Traceback" not in answer.stderr
 
 

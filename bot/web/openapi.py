@@ -191,8 +191,9 @@ def _webhook() -> dict[str, Any]:
             },
             "responses": {
                 "200": _json(_ref("Ok"), "processed, a duplicate, or an ignored type"),
-                "400": _error("not JSON, or not an event envelope"),
+                "400": _error("not JSON, not an event envelope, or a body that ended early"),
                 "401": _error("a missing or wrong signature"),
+                "408": _error("the body did not arrive within body_timeout of the headers"),
                 "413": _error("the body is larger than max_body_bytes"),
                 "422": _error("the envelope is fine but `data` (or the timestamp) is not"),
                 "503": UNAVAILABLE,

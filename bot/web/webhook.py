@@ -2,7 +2,9 @@
 
 Order of checks: size (413), signature over the raw body (401), JSON and envelope (400),
 event age and `data` for its type (422); then one dispatch. Storage trouble is a 503 so
-the sender retries; nothing here answers 500.
+the sender retries; nothing here answers 500. A body that does not arrive within
+`BODY_TIMEOUT` is a 408 (`bot.web.middleware`); the dispatch gets what is left of
+`ANSWER_WITHIN` after the body, so the whole answer stays within the sender's 3 s.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from bot.wire import DATA_MODELS, Envelope, field_problems
 
 log = logging.getLogger("reshipbot.webhook")
 
-ANSWER_WITHIN = 2.5  # seconds; SPEC asks for an answer within 3 s
+ANSWER_WITHIN = 2.5  # seconds from the headers, body included; SPEC asks for 3 s
+MIN_DISPATCH = 0.5  # seconds the dispatch gets however long the body took to arrive
 FUTURE_SKEW = timedelta(minutes=5)
 
 
@@ -37,7 +40,7 @@ async def chat_webhook(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     started = time.perf_counter()
     try:
-        response, event_type, outcome = await _handle(request, services)
+        response, event_type, outcome = await _handle(request, services, started)
     finally:
         services.metrics.webhook_latency.observe(time.perf_counter() - started)
     # only known types become label values: a sender cannot grow the series without bound
@@ -46,7 +49,7 @@ async def chat_webhook(request: web.Request) -> web.Response:
     return response
 
 
-async def _handle(request: web.Request, services: Services) -> Answer:
+async def _handle(request: web.Request, services: Services, started: float) -> Answer:
     settings = services.settings
     try:
         body = await request.read()
@@ -86,11 +89,13 @@ async def _handle(request: web.Request, services: Services) -> Answer:
             NO_TYPE,
             "bad_envelope",
         )
-    response, outcome = await _handle_event(envelope, services)
+    response, outcome = await _handle_event(envelope, services, started)
     return response, envelope.type, outcome
 
 
-async def _handle_event(envelope: Envelope, services: Services) -> tuple[web.Response, str]:
+async def _handle_event(
+    envelope: Envelope, services: Services, started: float
+) -> tuple[web.Response, str]:
     now = services.clock.now()
     moment = envelope.timestamp
     if moment < (now - services.settings.max_event_age).timestamp():
@@ -112,14 +117,15 @@ async def _handle_event(envelope: Envelope, services: Services) -> tuple[web.Res
         fields = [p.model_dump() for p in field_problems(problem, "data")]
         message = "; ".join(f"{p['field']}: {p['message']}" for p in fields)
         return error(422, "invalid_data", message, fields=fields), "invalid"
-    return await _dispatch(envelope, data, services)
+    return await _dispatch(envelope, data, services, started)
 
 
 async def _dispatch(
-    envelope: Envelope, data: object, services: Services
+    envelope: Envelope, data: object, services: Services, started: float
 ) -> tuple[web.Response, str]:
+    budget = max(ANSWER_WITHIN - (time.perf_counter() - started), MIN_DISPATCH)
     try:
-        async with asyncio.timeout(ANSWER_WITHIN):
+        async with asyncio.timeout(budget):
             handled = await services.dispatcher.handle(envelope, data)
     except (StorageError, TimeoutError) as problem:
         log.warning(
