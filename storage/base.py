@@ -24,7 +24,6 @@ from typing import Any, Literal
 from bot.commands import TimerKind
 from bot.models import ReshipmentRequest, Status
 
-
 ATTEMPT_WINDOW = timedelta(minutes=1)
 """The window in which a sender's commands are counted (`read_conversation(attempt_by=)`)."""
 
