@@ -11,6 +11,7 @@ from bot.services import SERVICES, Services
 from bot.web import agent_api, openapi, ops
 from bot.web.console import console_app
 from bot.web.middleware import body_deadline, no_500s
+from bot.web.serving import is_loopback
 from bot.web.webhook import chat_webhook
 
 
@@ -28,7 +29,11 @@ def build_app(services: Services) -> web.Application:
     app.add_subapp("/agent", console_app(services))
     if not settings.platform_url and services.platform_url is None:
         secrets = [secret.get_secret_value() for secret in settings.app_secret]
-        app.add_subapp("/sandbox", sandbox_app(settings.app_key, secrets))
+        # what the sandbox recorded holds live card tokens: open on loopback only
+        readers = None
+        if not is_loopback(settings.host):
+            readers = [token.get_secret_value() for token in settings.agent_token]
+        app.add_subapp("/sandbox", sandbox_app(settings.app_key, secrets, state_readers=readers))
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
         await services.start()

@@ -56,7 +56,9 @@ MAX_FUTURE_SKEW = timedelta(minutes=5)
 MIN_EVENT_TTL = timedelta(hours=72)
 MIN_STRONG_SECRET = 16
 
-SECRET_FIELDS = frozenset({"app_secret", "agent_token", "token_secret", "redis_url"})
+SECRET_FIELDS = frozenset(
+    {"app_secret", "agent_token", "token_secret", "redis_url", "metrics_token"}
+)
 _SECRET_LISTS = ("app_secret", "agent_token", "token_secret")
 _DURATION_LIMITS: dict[str, tuple[timedelta, timedelta]] = {
     "seller_response_window": (timedelta(seconds=1), timedelta(days=365)),
@@ -113,6 +115,7 @@ class Settings(BaseSettings):
     body_timeout: timedelta = timedelta(seconds=2)
     max_connections: int = 1024
     max_connections_per_ip: int = 128
+    metrics_token: SecretStr | None = None
     max_event_age: timedelta = timedelta(hours=24)
     event_ttl: timedelta = Field(default=MIN_EVENT_TTL)
     worker_lease: timedelta = timedelta(seconds=30)
@@ -157,6 +160,14 @@ class Settings(BaseSettings):
         if isinstance(value, list | tuple) and not value:
             raise ValueError("lists no value; give one or more, comma-separated")
         return value
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _one_secret(cls, value: object) -> object:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(raw, str) and any(char.isspace() for char in raw.strip()):
+            raise ValueError("must be one word without spaces (the value is not shown)")
+        return raw.strip() if isinstance(raw, str) else value
 
     @field_validator("platform_url", mode="before")
     @classmethod

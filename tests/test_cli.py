@@ -67,6 +67,18 @@ def test_the_body_timeout_and_connection_caps_are_settings() -> None:
     assert "Traceback" not in answer.stderr
 
 
+def test_the_metrics_token_is_a_secret_setting() -> None:
+    assert load_settings({}).metrics_token is None
+    custom = load_settings({"RESHIPBOT_METRICS_TOKEN": " m3trics-token-0123456789 "})
+    assert custom.metrics_token is not None
+    assert custom.metrics_token.get_secret_value() == "m3trics-token-0123456789"
+    assert "m3trics" not in repr(custom)
+    answer = _run("serve", RESHIPBOT_METRICS_TOKEN="two words-secret-value")
+    assert answer.returncode == 2
+    assert "RESHIPBOT_METRICS_TOKEN" in answer.stderr
+    assert "words-secret-value" not in answer.stderr
+
+
 def _get(url: str, token: str | None = None) -> dict[str, object]:
     request = urllib.request.Request(url)
     if token:

@@ -30,7 +30,7 @@ from bot.sandbox.wire import (
     ShipmentIn,
     describe,
 )
-from bot.signing import verify_body
+from bot.signing import bearer_matches, verify_body
 
 SANDBOX_STATE = web.AppKey("sandbox_state", SandboxState)
 
@@ -162,14 +162,27 @@ def _card_path(request: web.Request) -> str:
     return f"/v1/chat/cards/{request.match_info['card_id']}"
 
 
-async def _snapshot(request: web.Request) -> web.Response:
-    return web.json_response(request.app[SANDBOX_STATE].snapshot(), dumps=_dumps)
+def _snapshot(readers: Sequence[str] | None) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """`GET /_sandbox/state`: open when `readers` is None, else behind `Bearer <reader>`."""
+
+    async def snapshot(request: web.Request) -> web.Response:
+        header = request.headers.get("Authorization")
+        if readers is not None and not bearer_matches(header, readers):
+            message = "send Authorization: Bearer <agent token>"
+            return web.json_response(error("unauthorized", message), status=401, dumps=_dumps)
+        return web.json_response(request.app[SANDBOX_STATE].snapshot(), dumps=_dumps)
+
+    return snapshot
 
 
-def sandbox_app(app_key: str, app_secret: str | Sequence[str]) -> web.Application:
+def sandbox_app(
+    app_key: str, app_secret: str | Sequence[str], *, state_readers: Sequence[str] | None = None
+) -> web.Application:
     """The sandbox platform; `app_secret` may be several secrets (rotation).
 
-    `GET /_sandbox/state` shows everything recorded (for a sandbox served alone).
+    `GET /_sandbox/state` shows everything recorded, live card tokens included: open when
+    `state_readers` is None (a sandbox reachable from this machine only), else it wants
+    `Authorization: Bearer` with one of them (401 otherwise).
     """
     secrets = [app_secret] if isinstance(app_secret, str) else list(app_secret)
     state = SandboxState()
@@ -185,7 +198,7 @@ def sandbox_app(app_key: str, app_secret: str | Sequence[str]) -> web.Applicatio
     ]
     for method, pattern, path_of, endpoint in routes:
         app.router.add_route(method, pattern, platform.route(path_of, endpoint))
-    app.router.add_get("/_sandbox/state", _snapshot)
+    app.router.add_get("/_sandbox/state", _snapshot(state_readers))
     return app
 
 
@@ -193,9 +206,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Serve the sandbox alone: `python -m bot.sandbox --port 8090`.
 
     It verifies with `RESHIPBOT_APP_KEY` / `RESHIPBOT_APP_SECRET` (comma-separated for
-    several), or the bot's development values when they are unset.
+    several), or the bot's development values when they are unset. Bound to another
+    address than loopback, `/_sandbox/state` wants `RESHIPBOT_AGENT_TOKEN` as a bearer.
     """
-    from bot.config import DEV_APP_KEY, DEV_APP_SECRET
+    from bot.config import DEV_AGENT_TOKEN, DEV_APP_KEY, DEV_APP_SECRET
+    from bot.web.serving import is_loopback
 
     parser = argparse.ArgumentParser(description="reshipbot's sandbox platform API")
     parser.add_argument("--host", default="127.0.0.1")
@@ -203,5 +218,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     app_key = os.environ.get("RESHIPBOT_APP_KEY") or DEV_APP_KEY
     secrets = os.environ.get("RESHIPBOT_APP_SECRET") or DEV_APP_SECRET
-    app = sandbox_app(app_key, [s.strip() for s in secrets.split(",") if s.strip()])
+    readers = None
+    if not is_loopback(args.host):
+        tokens = os.environ.get("RESHIPBOT_AGENT_TOKEN") or DEV_AGENT_TOKEN
+        readers = [token.strip() for token in tokens.split(",") if token.strip()]
+    secret_list = [s.strip() for s in secrets.split(",") if s.strip()]
+    app = sandbox_app(app_key, secret_list, state_readers=readers)
     web.run_app(app, host=args.host, port=args.port)

@@ -7,6 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.errors import StorageError
 from bot.services import SERVICES
+from bot.signing import bearer_matches
 from bot.web.responses import error, json_response
 
 
@@ -23,7 +24,13 @@ async def readyz(request: web.Request) -> web.StreamResponse:
 
 
 async def metrics(request: web.Request) -> web.StreamResponse:
-    body = request.app[SERVICES].metrics.exposition()
+    """Prometheus text; behind `Authorization: Bearer METRICS_TOKEN` when that is set."""
+    services = request.app[SERVICES]
+    token = services.settings.metrics_token
+    header = request.headers.get("Authorization")
+    if token is not None and not bearer_matches(header, [token.get_secret_value()]):
+        return error(401, "unauthorized", "send Authorization: Bearer <metrics token>")
+    body = services.metrics.exposition()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
 import orjson
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.harness import BotHarness
+from bot.app import build_app
+from bot.clock import OffsetClock
+from bot.config import load_settings
+from bot.sandbox import SandboxState
+from bot.services import Services
+from bot.web.serving import is_loopback
+from storage import MemoryStore
+from tests.e2e.conftest import BASE_ENV, MakeBot
+from tests.e2e.harness import AGENT_TOKEN, APP_SECRET, Answer, BotHarness
+from tests.redis_server import free_port
 
 
 async def metrics(bot: BotHarness) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -69,3 +83,104 @@ async def test_metrics_count_events_transitions_refusals_and_deliveries(bot: Bot
     assert value(samples, "reshipbot_webhook_seconds_count") == 7
     assert value(samples, "reshipbot_webhook_seconds_bucket", le="+Inf") == 7
     assert value(samples, "reshipbot_webhook_seconds_sum") > 0
+
+
+# --- who may read the operations data ----------------------------------------------------
+
+METRICS_TOKEN = "m3trics-token-0123456789"
+
+
+async def test_metrics_want_the_metrics_token_when_one_is_set(
+    make_bot: MakeBot, backend: str
+) -> None:
+    bot = await make_bot(backend, {"RESHIPBOT_METRICS_TOKEN": METRICS_TOKEN})
+    await bot.requested()
+    for header in (None, "Bearer wrong", f"Bearer {AGENT_TOKEN}", METRICS_TOKEN, "Bearer "):
+        headers = {"Authorization": header} if header else {}
+        async with bot.session.get(f"{bot.base_url}/metrics", headers=headers) as response:
+            assert response.status == 401, header
+            body = await response.json()
+            assert body["error"]["code"] == "unauthorized", header
+            assert "reshipbot_" not in await response.text()
+    for header in (f"Bearer {METRICS_TOKEN}", f"bearer {METRICS_TOKEN}"):
+        async with bot.session.get(
+            f"{bot.base_url}/metrics", headers={"Authorization": header}
+        ) as response:
+            assert response.status == 200, header
+            assert "reshipbot_webhook_events_total" in await response.text()
+    for path in ("/healthz", "/readyz"):  # still open: load balancers probe them
+        assert (await bot.api(path, token=None)).status == 200
+
+
+SandboxBot = Callable[[str], Awaitable[str]]
+
+
+@pytest.fixture
+async def sandbox_bot(aiohttp_server: Any) -> SandboxBot:
+    """A bot on the embedded store with the sandbox mounted, its settings' host `host`
+    (the server itself listens on loopback, so the test can reach it); its base URL."""
+
+    async def make(host: str) -> str:
+        port = free_port()
+        env = {**BASE_ENV, "RESHIPBOT_HOST": host, "RESHIPBOT_PORT": str(port)}
+        clock = OffsetClock()
+        services = Services(load_settings(env), clock, store=MemoryStore(clock))
+        server = await aiohttp_server(build_app(services), port=port)
+        return str(server.make_url("")).rstrip("/")
+
+    return make
+
+
+async def sandbox_state(session: aiohttp.ClientSession, url: str, token: str | None) -> Answer:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with session.get(f"{url}/sandbox/_sandbox/state", headers=headers) as response:
+        return Answer(response.status, await response.text())
+
+
+async def test_the_sandbox_state_wants_the_agent_token_unless_bound_to_loopback(
+    sandbox_bot: SandboxBot,
+) -> None:
+    """Regression: `/sandbox/_sandbox/state` showed every card's live action tokens to
+    anyone who could reach the server."""
+    url = await sandbox_bot("0.0.0.0")
+    async with aiohttp.ClientSession() as session:
+        harness = BotHarness(url, session, SandboxState(), None, OffsetClock())
+        assert (await harness.request()).status == 200
+
+        async def tokens_recorded() -> str | None:
+            answer = await sandbox_state(session, url, AGENT_TOKEN)
+            return answer.body if answer.status == 200 and '"token"' in answer.body else None
+
+        recorded = await harness.eventually(tokens_recorded, what="a card in the sandbox")
+        for token in (None, "wrong", APP_SECRET):
+            answer = await sandbox_state(session, url, token)
+            assert answer.status == 401, token
+            assert orjson.loads(answer.body)["error"]["code"] == "unauthorized"
+            assert '"token"' not in answer.body
+        assert '"card_id"' in recorded
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+async def test_the_sandbox_state_is_open_on_loopback(sandbox_bot: SandboxBot, host: str) -> None:
+    url = await sandbox_bot(host)
+    async with aiohttp.ClientSession() as session:
+        assert (await sandbox_state(session, url, None)).status == 200
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.1.2.3", True),
+        ("::1", True),
+        ("localhost", True),
+        ("LOCALHOST", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("10.0.0.5", False),
+        ("bot.example", False),
+        ("::ffff:10.0.0.5", False),
+    ],
+)
+def test_what_counts_as_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
