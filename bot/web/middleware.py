@@ -2,7 +2,7 @@
 
 - `body_deadline(seconds)`: a request body must arrive within `seconds` of the headers.
   A body still trickling in then is answered `408` (`body_timeout`) and the connection is
-  closed, so a slow sender cannot hold a connection and a handler open.
+  closed, so a slow sender cannot hold a connection and a handler open for long.
 - `no_500s`: a client that went away mid-body or sent a broken body (bad chunking) is not
   a fault of ours: one DEBUG line, no traceback, nothing of the body; an unexpected fault
   is a logged `503` the sender can retry, never a bare `500`.
@@ -11,12 +11,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
-from aiohttp.streams import StreamReader
 from aiohttp.typedefs import Middleware
 
 from bot.web.responses import error
@@ -26,40 +26,41 @@ log = logging.getLogger("reshipbot.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class BodyTimeout(TimeoutError):
-    """The request body did not arrive in time.
-
-    A `TimeoutError`: after a handler answered without reading the whole body, aiohttp
-    reads the rest for a while and stops at a timeout, closing the connection — which is
-    what a body past its deadline should get.
-    """
-
-
 def body_deadline(seconds: float) -> Middleware:
-    """Reads of a request body fail with `BodyTimeout` once `seconds` have passed."""
+    """A request that sends a body (POST, PUT…) must have sent all of it `seconds` after its
+    headers: its handler, waiting for the rest, is then stopped and the answer is `408`.
+
+    The deadline is lifted the moment the body is complete, so a handler's own work after
+    reading is never cut short. The connection is closed after the 408; the server first
+    reads and discards what the client still sends for a moment (aiohttp's lingering
+    close), so the client can read the 408 instead of a reset.
+    """
 
     @web.middleware
     async def deadline(request: web.Request, handler: Handler) -> web.StreamResponse:
         body = request.content
-        if not request.body_exists or body.is_eof():
+        if request.method not in request.POST_METHODS or body.is_eof():
             return await handler(request)
-        timer = asyncio.get_running_loop().call_later(seconds, _expire, body, seconds)
         try:
-            return await handler(request)
-        except BodyTimeout:
-            log.debug("body too slow on %s %s", request.method, request.path)
-            late = error(408, "body_timeout", f"the body did not arrive within {seconds:g} s")
-            late.force_close()
-            return late
-        finally:
-            timer.cancel()
+            async with asyncio.timeout(seconds) as scope:
+                body.on_eof(lambda: _lift(scope))
+                return await handler(request)
+        except TimeoutError:
+            if not scope.expired():
+                raise  # the handler's own
+        log.debug("body too slow on %s %s", request.method, request.path)
+        late = error(408, "body_timeout", f"the body did not arrive within {seconds:g} s")
+        late.force_close()
+        return late
 
     return deadline
 
 
-def _expire(body: StreamReader, seconds: float) -> None:
-    if not body.is_eof() and body.exception() is None:
-        body.set_exception(BodyTimeout(f"the body did not arrive within {seconds:g} s"))
+def _lift(scope: asyncio.Timeout) -> None:
+    """The body is complete: no deadline any more (unless it already struck or ended)."""
+    with contextlib.suppress(RuntimeError):  # the handler is done, or was just stopped
+        if not scope.expired():
+            scope.reschedule(None)
 
 
 @web.middleware

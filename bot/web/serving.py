@@ -156,7 +156,14 @@ async def run_web(app: web.Application, settings: Settings, metrics: Metrics | N
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     limits = ConnectionLimits(settings.max_connections, settings.max_connections_per_ip, metrics)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    runner = web.AppRunner(
+        app,
+        access_log=None,
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+        # after an early answer (408, 413) the rest of a body is read and dropped for at
+        # most this long, so the client can read the answer, then the connection closes
+        lingering_time=settings.body_timeout.total_seconds(),
+    )
     await runner.setup()
     try:
         handlers = runner.server

@@ -86,8 +86,15 @@ class RawConnection:
                     length = int(value.strip())
             body = await self.reader.readexactly(length)
             seconds = time.monotonic() - since
-            closed = False if keep_open else await self.reader.read(1) == b""
+            closed = False if keep_open else await self._closed()
         return RawAnswer(int(status_line.split()[1]), body, closed, seconds)
+
+    async def _closed(self) -> bool:
+        """Whether the server closes the connection now that it answered (waits for it)."""
+        try:
+            return await self.reader.read(1) == b""
+        except ConnectionError:  # closed while the client was still sending: a reset
+            return True
 
     async def close(self) -> None:
         self.writer.close()

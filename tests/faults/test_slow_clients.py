@@ -73,7 +73,7 @@ async def test_a_trickled_body_is_answered_408_and_closed_at_its_deadline(
     tmp_path: Path, report: Report
 ) -> None:
     async with serving(tmp_path, RESHIPBOT_BODY_TIMEOUT="1s") as process:
-        answer = await slow_sender(process.port)
+        answer = await slow_sender(process.port)  # read as the server closes
         assert answer.status == 408 and answer.closed, answer
         assert answer.json() == {
             "error": {"code": "body_timeout", "message": "the body did not arrive within 1 s"}
@@ -95,18 +95,23 @@ async def test_a_crowd_of_slow_senders_is_gone_within_the_deadline(
         answers = await asyncio.gather(*crowd)
         elapsed = time.monotonic() - started
         statuses = sorted({answer.status or 0 for answer in answers})
-        timed_out = sum(answer.status == 408 for answer in answers)
-        refused = sum(answer.status in (503, None) for answer in answers)
+        # admitted: cut off at the deadline (408; or, on a very busy machine, a reset that
+        # overtook the 408); refused: at once (503, or a reset that overtook it)
+        answered = sum(answer.status == 408 for answer in answers)
+        timed_out = sum(answer.status == 408 or answer.seconds >= 1.0 for answer in answers)
+        refused = SLOW_SENDERS - timed_out
         report(
-            f"{SLOW_SENDERS} slow senders from one address: {timed_out} answered 408 at the "
-            f"1 s deadline, {refused} refused over the cap of 128 per client, all closed "
-            f"after {elapsed:.1f} s; a signed event meanwhile: {normal.status}"
+            f"{SLOW_SENDERS} slow senders from one address: {timed_out} cut off at the 1 s "
+            f"deadline ({answered} read their 408), {refused} refused at once over the cap "
+            f"of 128 per client; all closed after {elapsed:.1f} s; a signed event "
+            f"meanwhile: {normal.status}"
         )
         assert all(answer.closed for answer in answers)
         assert set(statuses) <= {0, 408, 503}, statuses
-        assert timed_out + refused == SLOW_SENDERS
-        assert 0 < timed_out <= 128 and refused >= SLOW_SENDERS - 128
-        assert elapsed < 1.0 + patience(10), elapsed
+        seen = sorted((a.status or 0, round(a.seconds, 1)) for a in answers)
+        assert 0 < answered <= timed_out <= 128, seen
+        assert all(a.status in (503, None) for a in answers if a.seconds < 1.0), seen
+        assert elapsed < 2.0 + patience(10), elapsed  # the deadline, then 1 s of lingering
         assert normal.status in (200, 503)  # 503: it came while the cap was full
         assert (await signed_demo(process, "RQ-AFTER")).status == 200
 
