@@ -136,3 +136,10 @@ def test_an_amount_of_exactly_24_characters_is_quoted_whole() -> None:
     outcome = created().decide(OfferPartialRefund(SELLER, amount=typed), after=HOUR)
     assert outcome.refusal is not None
     assert outcome.refusal.params["amount"] == typed
+
+
+def test_an_amount_too_large_for_any_order_is_quoted_back_cut_to_24_characters() -> None:
+    outcome = created().decide(OfferPartialRefund(SELLER, amount="9" * 40), after=HOUR)
+    assert outcome.refusal is not None
+    assert outcome.refusal.code == "amount_above_affected_value"
+    assert outcome.refusal.params["amount"] == "9" * 23 + "…"
