@@ -226,6 +226,7 @@ async def test_a_platform_request_is_validated_like_a_persons_input(
 
 async def test_an_event_from_another_shop_cannot_touch_a_conversation(bot: BotHarness) -> None:
     await bot.requested()
+    await bot.settle()  # the buyer's text follows the seller's card
     calls = len(bot.platform.calls)
 
     chat = await bot.send("chat.message", chat_data("/approve", SELLER), shop_id="shop-x")
