@@ -2,7 +2,7 @@
 headers and then trickles (or abandons) the body, one that holds a connection open, one
 that connects from another loopback address (127.0.0.2, …) to count as another client.
 
-`BotProcess` starts a `reshipbot serve` of a test's own on the embedded store (no Redis:
+`serving()` starts a `reshipbot serve` of a test's own on the embedded store (no Redis:
 these tests are about the HTTP layer), with the sandbox platform mounted in it.
 """
 
