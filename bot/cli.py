@@ -15,8 +15,8 @@ from typing import Any
 
 import orjson
 
-from bot.config import DEV_AGENT_TOKEN, Settings, load_settings
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
+from bot.runtime.config import DEV_AGENT_TOKEN, Settings, load_settings
 
 log = logging.getLogger("reshipbot")
 
@@ -69,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--url", help="the bot's base URL (default: from HOST and PORT)")
         sub.add_argument("--conversation", default="conv-demo-1")
         sub.set_defaults(run=_send)
+    sandbox = commands.add_parser(
+        "sandbox", help="serve the sandbox platform API alone (for a bot elsewhere)"
+    )
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8090)
+    sandbox.set_defaults(run=_sandbox)
     cards = commands.add_parser("cards", help="card tools")
     card_tools = cards.add_subparsers(title="tools", dest="tool", required=True)
     preview = card_tools.add_parser(
@@ -82,11 +88,28 @@ def _parser() -> argparse.ArgumentParser:
 # --- serve -------------------------------------------------------------------------------
 
 
+def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    """The sandbox platform alone; it verifies with the bot's app key and secrets. Bound
+    to another address than loopback, its `/_sandbox/state` wants the agent token."""
+    from aiohttp import web
+
+    from bot.platforms.generic.sandbox import sandbox_app
+    from bot.web.serving import is_loopback
+
+    secrets = [secret.get_secret_value() for secret in settings.app_secret]
+    readers = None
+    if not is_loopback(args.host):
+        readers = [token.get_secret_value() for token in settings.agent_token]
+    app = sandbox_app(settings.app_key, secrets, state_readers=readers)
+    web.run_app(app, host=args.host, port=args.port, print=None)
+    return 0
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import build_app
-    from bot.clock import SystemClock
-    from bot.logs import configure_logging
-    from bot.services import Services
+    from bot.core.clock import SystemClock
+    from bot.runtime.logs import configure_logging
+    from bot.runtime.services import Services
+    from bot.web.app import build_app
     from bot.web.serving import run_web
 
     configure_logging(settings.log_level)
@@ -250,7 +273,7 @@ def _send(settings: Settings, args: argparse.Namespace) -> int:
 async def _post(settings: Settings, url: str, body: bytes) -> tuple[int, str]:
     import aiohttp
 
-    from bot.signing import sign_body
+    from bot.platforms.generic.signing import sign_body
 
     signature = sign_body(settings.app_key, settings.signing_secret.get_secret_value(), body)
     headers = {"Authorization": signature, "Content-Type": "application/json"}

@@ -12,7 +12,7 @@ from typing import Any
 
 from babel.lists import format_list
 
-from bot.models import (
+from bot.core.models import (
     CardState,
     LogisticsStatus,
     ReshipmentRequest,

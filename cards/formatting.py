@@ -18,9 +18,9 @@ from babel.dates import format_datetime, match_skeleton
 from babel.numbers import format_currency, format_decimal, get_currency_symbol
 from babel.support import NullTranslations
 
-from bot.effects import Money, ParamValue
-from bot.messages import COMMAND_HELP, LABELS, N_
-from bot.models import RejectCode, TrackingEvent
+from bot.core.effects import Money, ParamValue
+from bot.core.messages import COMMAND_HELP, LABELS, N_
+from bot.core.models import RejectCode, TrackingEvent
 from cards.locales import DEFAULT_TIMEZONE, zone
 from cards.usage import translate_usage
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from babel.support import NullTranslations, Translations
 
-from bot.models import Audience, ReshipmentRequest
+from bot.core.models import Audience, ReshipmentRequest
 
 SUPPORTED_LOCALES = ("en", "es", "id", "th", "vi")
 DEFAULT_LOCALE = "en"

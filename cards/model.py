@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from bot.models import CardKind, CardStatus
+from bot.core.models import CardKind, CardStatus
 
 __all__ = [
     "ActionId",

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
 
-from bot.models import CardKind
-from bot.tokens import TokenSigner
+from bot.core.models import CardKind
+from bot.core.tokens import TokenSigner
 from cards.locales import SUPPORTED_LOCALES
 from cards.model import Card
 from cards.render import Renderer

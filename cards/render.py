@@ -20,13 +20,13 @@ import orjson
 from jinja2 import Environment, Template, TemplateError
 from pydantic import ValidationError
 
-from bot.availability import card_actions
-from bot.effects import ParamValue
-from bot.errors import ReshipbotError
-from bot.messages import MESSAGES
-from bot.models import Audience, CardKind, CardState, ReshipmentRequest
-from bot.policy import Policy
-from bot.tokens import TokenClaims, TokenSigner
+from bot.core.availability import card_actions
+from bot.core.effects import ParamValue
+from bot.core.errors import ReshipbotError
+from bot.core.messages import MESSAGES
+from bot.core.models import Audience, CardKind, CardState, ReshipmentRequest
+from bot.core.policy import Policy
+from bot.core.tokens import TokenClaims, TokenSigner
 from cards.context import card_context
 from cards.environment import make_environment
 from cards.formatting import FormattedParams, ReaderFormat, ReaderLocale

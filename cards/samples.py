@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from bot.commands import (
+from bot.core.commands import (
     AcceptOffer,
     Approve,
     ArrangeShipment,
@@ -33,7 +33,7 @@ from bot.commands import (
     TimerFired,
     TimerKind,
 )
-from bot.models import (
+from bot.core.models import (
     Actor,
     Buyer,
     CardKind,
@@ -47,9 +47,9 @@ from bot.models import (
     Seller,
     ShippingOption,
 )
-from bot.policy import Policy
-from bot.rules import decide
-from bot.schedule import timers_for
+from bot.core.policy import Policy
+from bot.core.rules import decide
+from bot.core.schedule import timers_for
 
 # Thursday 26 November 2026, 09:00 UTC (16:00 in Bangkok).
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)

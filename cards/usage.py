@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.chat_parser import USAGE
-from bot.messages import N_
-from bot.models import RejectCode
+from bot.core.chat_parser import USAGE
+from bot.core.messages import N_
+from bot.core.models import RejectCode
 
 REF_NOTE = N_("[#REQUEST_ID first if several requests]")
 

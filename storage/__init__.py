@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.clock import Clock
+from bot.core.clock import Clock
 from storage.base import Store
 from storage.codec import DEFAULT_EVENT_TTL
 from storage.memory import MemoryStore

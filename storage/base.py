@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from bot.commands import TimerKind
-from bot.models import ReshipmentRequest, Status
+from bot.core.commands import TimerKind
+from bot.core.models import ReshipmentRequest, Status
 
 ATTEMPT_WINDOW = timedelta(minutes=1)
 """The window in which a sender's commands are counted (`read_conversation(attempt_by=)`)."""

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from bot.models import ReshipmentRequest
+from bot.core.models import ReshipmentRequest
 from storage.base import Commit, DeadLetter, OutboxEntry
 from storage.keys import NO_DEADLINE_MS
 

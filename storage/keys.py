@@ -30,7 +30,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
-from bot.commands import TimerKind
+from bot.core.commands import TimerKind
 
 BUCKETS = 64
 NO_DEADLINE_MS = 2**52  # queue score of a request nobody works against: sorts last

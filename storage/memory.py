@@ -13,9 +13,9 @@ import heapq
 from collections import deque
 from datetime import datetime, timedelta
 
-from bot.clock import Clock
-from bot.commands import TimerKind
-from bot.models import ReshipmentRequest
+from bot.core.clock import Clock
+from bot.core.commands import TimerKind
+from bot.core.models import ReshipmentRequest
 from storage.base import (
     ATTEMPT_WINDOW,
     Change,

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 import orjson
 
-from bot.models import ReshipmentRequest
+from bot.core.models import ReshipmentRequest
 from storage.base import RequestFilter, RequestPage
 
 Position = tuple[int, str]

@@ -17,8 +17,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from bot.commands import TimerKind
-from bot.models import ReshipmentRequest
+from bot.core.commands import TimerKind
+from bot.core.models import ReshipmentRequest
 from storage.base import (
     ATTEMPT_WINDOW,
     Change,

@@ -15,7 +15,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from bot.errors import StorageUnavailable
+from bot.core.errors import StorageUnavailable
 from storage.base import Change, ChangeFeed
 from storage.messages import decode_change
 from storage.redis_io import storage_errors

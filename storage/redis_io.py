@@ -14,8 +14,8 @@ from typing import Any
 
 from redis import exceptions as redis_errors
 
-from bot.errors import StorageError, StorageUnavailable
-from bot.models import ReshipmentRequest
+from bot.core.errors import StorageError, StorageUnavailable
+from bot.core.models import ReshipmentRequest
 from storage.codec import order_requests
 
 

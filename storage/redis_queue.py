@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import redis.asyncio as aioredis
 
-from bot.models import ReshipmentRequest
+from bot.core.models import ReshipmentRequest
 from storage.base import RequestFilter, RequestPage
 from storage.keys import BUCKETS, Keys, bucket_of, parse_queue_member, queue_member
 from storage.paging import PageBuilder, Position, decode_cursor, paginate

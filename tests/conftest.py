@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from storage import MemoryStore, RedisStore, Store
 from tests.redis_server import MakeRedisStore, RedisServer, RedisServerError, no_redis
 from tests.timing import TIME_SCALE

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bot.models import (
+from bot.core.models import (
     Actor,
     Audience,
     CardKind,

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.clock import OffsetClock
-from bot.sandbox import SandboxState
+from bot.core.clock import OffsetClock
+from bot.platforms.generic.sandbox import SandboxState
 from storage import RedisStore
 from tests.conftest import _delete_prefix
 from tests.e2e.harness import AGENT_TOKEN, APP_KEY, APP_SECRET, TOKEN_SECRET, BotHarness

@@ -11,7 +11,7 @@ import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
-from bot.config import load_settings
+from bot.runtime.config import load_settings
 from tests.redis_server import free_port
 from tests.timing import patience
 

@@ -11,10 +11,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api_view import iso, request_view
-from bot.models import Status
-from bot.services import SERVICES, Services
-from bot.signing import bearer_matches
+from bot.core.models import Status
+from bot.platforms.generic.signing import bearer_matches
+from bot.runtime.services import SERVICES, Services
+from bot.web.api_view import iso, request_view
 from bot.web.responses import error, json_response
 from cards.model import Card
 from storage.base import RequestFilter

@@ -16,9 +16,9 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from bot.models import Status
+from bot.core.models import Status
+from bot.platforms.generic.wire import DATA_MODELS, Envelope
 from bot.web.responses import json_response
-from bot.wire import DATA_MODELS, Envelope
 from cards.model import Card
 
 REF = "#/components/schemas/{model}"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from bot.errors import StorageError
-from bot.services import SERVICES
-from bot.signing import bearer_matches
+from bot.core.errors import StorageError
+from bot.platforms.generic.signing import bearer_matches
+from bot.runtime.services import SERVICES
 from bot.web.responses import error, json_response
 
 

@@ -26,8 +26,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from bot.config import Settings
-from bot.metrics import Metrics
+from bot.runtime.config import Settings
+from bot.runtime.metrics import Metrics
 
 log = logging.getLogger("reshipbot.web")
 

@@ -18,11 +18,11 @@ import orjson
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.errors import ReshipbotError, StorageError
-from bot.services import SERVICES, Services
-from bot.signing import verify_body
+from bot.core.errors import ReshipbotError, StorageError
+from bot.platforms.generic.signing import verify_body
+from bot.platforms.generic.wire import DATA_MODELS, Envelope, field_problems
+from bot.runtime.services import SERVICES, Services
 from bot.web.responses import error, ok
-from bot.wire import DATA_MODELS, Envelope, field_problems
 
 log = logging.getLogger("reshipbot.webhook")
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import orjson
 
-from bot.models import CardKind, ReshipmentRequest
-from bot.tokens import TokenSigner
+from bot.core.models import CardKind, ReshipmentRequest
+from bot.core.tokens import TokenSigner
 from cards.model import Card
 from cards.render import TEMPLATE_NAMES, Renderer
 from cards.samples import LOCALE_MARKETS, MARKETS, POLICY, SCENARIO_BY_NAME, market_command

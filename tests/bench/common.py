@@ -163,7 +163,7 @@ def start_platform() -> tuple[Process, str]:
     port = free_port()
     env = {"RESHIPBOT_APP_KEY": APP_KEY, "RESHIPBOT_APP_SECRET": APP_SECRET}
     process = Process(
-        [sys.executable, "-m", "bot.sandbox", "--port", str(port)],
+        [sys.executable, "-m", "bot.cli", "sandbox", "--port", str(port)],
         env,
         ready_url=f"http://127.0.0.1:{port}/_sandbox/state",
         name="platform",

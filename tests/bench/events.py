@@ -16,16 +16,16 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from bot.commands import (
+from bot.core.commands import (
     Approve,
     ArrangeShipment,
     ReplacementOrderCreated,
 )
-from bot.models import Actor, Role, ShippingOption
-from bot.policy import Policy
-from bot.rules import decide
-from bot.signing import sign_body
-from bot.tokens import TokenClaims, TokenSigner
+from bot.core.models import Actor, Role, ShippingOption
+from bot.core.policy import Policy
+from bot.core.rules import decide
+from bot.core.tokens import TokenClaims, TokenSigner
+from bot.platforms.generic.signing import sign_body
 from storage import RedisStore
 from tests.bench.common import APP_KEY, APP_SECRET, TOKEN_SECRET
 from tests.bench.seed import new_commit

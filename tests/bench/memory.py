@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 import redis
 import redis.asyncio as aioredis
 
-from bot.models import ReshipmentRequest
+from bot.core.models import ReshipmentRequest
 from storage import RedisStore
 from storage.base import Commit
 from storage.keys import Keys

@@ -32,10 +32,10 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from bot.policy import Policy
-from bot.rules import decide
-from bot.signing import sign_body
-from bot.tokens import TokenSigner
+from bot.core.policy import Policy
+from bot.core.rules import decide
+from bot.core.tokens import TokenSigner
+from bot.platforms.generic.signing import sign_body
 from storage import RedisStore
 from tests.bench.common import (
     APP_KEY,

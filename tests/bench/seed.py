@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 
 import redis
 
-from bot.models import ReshipmentRequest
-from bot.schedule import nearest_deadline, offer_ttl, timers_for
+from bot.core.models import ReshipmentRequest
+from bot.core.schedule import nearest_deadline, offer_ttl, timers_for
 from storage import RedisStore
 from storage.base import Commit, CommitResult
 from storage.keys import BUCKETS, Keys

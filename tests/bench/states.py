@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from bot.commands import (
+from bot.core.commands import (
     Approve,
     ArrangeShipment,
     Command,
@@ -25,7 +25,7 @@ from bot.commands import (
     RequestedItem,
     ShipmentCreated,
 )
-from bot.models import (
+from bot.core.models import (
     Actor,
     Buyer,
     Evidence,
@@ -38,8 +38,8 @@ from bot.models import (
     Seller,
     ShippingOption,
 )
-from bot.policy import Policy
-from bot.rules import decide
+from bot.core.policy import Policy
+from bot.core.rules import decide
 
 PLACEHOLDER = "QQQQQQQ"
 SELLER = Actor(role=Role.seller, id="seller-bench")

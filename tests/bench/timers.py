@@ -31,9 +31,9 @@ from datetime import UTC, datetime, timedelta
 import redis
 import redis.asyncio as aioredis
 
-from bot.clock import FakeClock
-from bot.models import Deadlines, ReshipmentRequest
-from bot.scheduler import Scheduler
+from bot.core.clock import FakeClock
+from bot.core.models import Deadlines, ReshipmentRequest
+from bot.runtime.scheduler import Scheduler
 from storage import RedisStore
 from storage.keys import Keys
 from tests.bench.common import (

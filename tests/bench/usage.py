@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import redis
 
-from bot.commands import TimerKind
+from bot.core.commands import TimerKind
 from storage.keys import BUCKETS, Keys, bucket_of, queue_member, timer_member
 from tests.bench.common import PREFIX
 

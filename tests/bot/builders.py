@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from bot.commands import (
+from bot.core.commands import (
     Approve,
     ArrangeShipment,
     CancelRequest,
@@ -26,8 +26,8 @@ from bot.commands import (
     RequestedItem,
     ShipmentCreated,
 )
-from bot.effects import Effect, Notify
-from bot.models import (
+from bot.core.effects import Effect, Notify
+from bot.core.models import (
     Actor,
     Audience,
     Buyer,
@@ -43,9 +43,9 @@ from bot.models import (
     Status,
     TimelineEntry,
 )
-from bot.outcome import Outcome
-from bot.policy import Policy
-from bot.rules import REFUSALS_KEPT, decide
+from bot.core.outcome import Outcome
+from bot.core.policy import Policy
+from bot.core.rules import REFUSALS_KEPT, decide
 
 # --- people ------------------------------------------------------------------------------
 

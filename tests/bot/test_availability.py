@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.availability import available_commands, card_actions
-from bot.commands import (
+from bot.core.availability import available_commands, card_actions
+from bot.core.commands import (
     AcceptOffer,
     ActorCommand,
     Approve,
@@ -26,10 +26,10 @@ from bot.commands import (
     ShowStatus,
     Track,
 )
-from bot.effects import Notify
-from bot.models import Actor, Audience, CardStatus, Reason, Role, ShippingOption, Status
-from bot.policy import Policy, Proposal
-from bot.rules import decide
+from bot.core.effects import Notify
+from bot.core.models import Actor, Audience, CardStatus, Reason, Role, ShippingOption, Status
+from bot.core.policy import Policy, Proposal
+from bot.core.rules import decide
 
 from .builders import (
     AGENT,

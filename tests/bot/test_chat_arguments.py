@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.chat_parser import (
+from bot.core.chat_parser import (
     MAX_WORD_SHOWN,
     USAGE,
     ApproveCommand,

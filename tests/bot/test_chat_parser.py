@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bot.chat_parser import (
+from bot.core.chat_parser import (
     MAX_COMMAND_LENGTH,
     USAGE,
     AcceptCommand,
@@ -28,7 +28,7 @@ from bot.chat_parser import (
     parse_command,
     symbol_fits_currency,
 )
-from bot.commands import (
+from bot.core.commands import (
     AcceptOffer,
     Approve,
     ArrangeShipment,
@@ -41,7 +41,7 @@ from bot.commands import (
     ShowStatus,
     Track,
 )
-from bot.models import Actor, RejectCode, Role
+from bot.core.models import Actor, RejectCode, Role
 
 NO_ARGUMENT: dict[str, type[NoArgumentCommand]] = {
     "/approve": ApproveCommand,

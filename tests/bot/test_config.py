@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.config import (
+from bot.core.errors import ConfigError
+from bot.core.policy import Policy
+from bot.runtime.config import (
     DEV_AGENT_TOKEN,
     DEV_APP_KEY,
     DEV_APP_SECRET,
@@ -14,8 +16,6 @@ from bot.config import (
     Settings,
     load_settings,
 )
-from bot.errors import ConfigError
-from bot.policy import Policy
 
 SECRET_VALUES = {
     "RESHIPBOT_APP_SECRET": "s3cret-app-one,s3cret-app-two",

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.commands import (
+from bot.core.commands import (
     Approve,
     Command,
     DeclineOffer,
@@ -21,9 +21,9 @@ from bot.commands import (
     TimerFired,
     TimerKind,
 )
-from bot.effects import IssueRefund, Notify
-from bot.models import OrderLine, RefundKind, Status
-from bot.rules import decide
+from bot.core.effects import IssueRefund, Notify
+from bot.core.models import OrderLine, RefundKind, Status
+from bot.core.rules import decide
 from tests.bot.builders import (
     BUYER,
     HOUR,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.money import (
+from bot.core.money import (
     MoneyError,
     is_currency,
     minor_digits,

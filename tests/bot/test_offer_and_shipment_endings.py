@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import AcceptOffer, CancelRequest, Command, DeclineOffer, PlatformCancel
-from bot.models import CardStatus, LogisticsStatus, OfferStatus, Status
+from bot.core.commands import AcceptOffer, CancelRequest, Command, DeclineOffer, PlatformCancel
+from bot.core.models import CardStatus, LogisticsStatus, OfferStatus, Status
 from tests.bot.builders import (
     BUYER,
     HOUR,

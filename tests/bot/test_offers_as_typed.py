@@ -12,10 +12,10 @@ from decimal import Decimal
 
 import pytest
 
-from bot.chat_parser import OfferCommand, UsageError, parse_offer_argument
-from bot.commands import CardAction, OfferPartialRefund
-from bot.models import Status
-from bot.outcome import Outcome, Refusal
+from bot.core.chat_parser import OfferCommand, UsageError, parse_offer_argument
+from bot.core.commands import CardAction, OfferPartialRefund
+from bot.core.models import Status
+from bot.core.outcome import Outcome, Refusal
 from tests.bot.builders import (
     HOUR,
     REQUEST_CARD,

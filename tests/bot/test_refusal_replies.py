@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.commands import (
+from bot.core.commands import (
     AcceptOffer,
     Approve,
     ArrangeShipment,
@@ -37,12 +37,12 @@ from bot.commands import (
     TimerKind,
     Track,
 )
-from bot.effects import Notify
-from bot.messages import MESSAGES
-from bot.models import Actor, Audience, LogisticsStatus, Reason, Role, Status
-from bot.outcome import Refusal
-from bot.policy import Policy, Proposal
-from bot.rules import command_word, decide
+from bot.core.effects import Notify
+from bot.core.messages import MESSAGES
+from bot.core.models import Actor, Audience, LogisticsStatus, Reason, Role, Status
+from bot.core.outcome import Refusal
+from bot.core.policy import Policy, Proposal
+from bot.core.rules import command_word, decide
 from tests.bot.builders import (
     AGENT,
     BUYER,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import Approve, DeliveryFailed
-from bot.effects import Notify
-from bot.models import Actor, Audience, TimelineEntry
-from bot.outcome import Outcome
-from bot.rules import REFUSALS_KEPT, slow_down
+from bot.core.commands import Approve, DeliveryFailed
+from bot.core.effects import Notify
+from bot.core.models import Actor, Audience, TimelineEntry
+from bot.core.outcome import Outcome
+from bot.core.rules import REFUSALS_KEPT, slow_down
 from tests.bot.builders import AGENT, BUYER, HOUR, MINUTE, SELLER, Flow, created
 
 

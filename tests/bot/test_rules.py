@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot.availability import card_actions
-from bot.commands import (
+from bot.core.availability import card_actions
+from bot.core.commands import (
     AcceptOffer,
     Approve,
     ArrangeShipment,
@@ -35,7 +35,7 @@ from bot.commands import (
     TimerKind,
     Track,
 )
-from bot.effects import (
+from bot.core.effects import (
     CreateReplacementOrder,
     CreateShipment,
     IssueRefund,
@@ -45,7 +45,7 @@ from bot.effects import (
     SendCard,
     UpdateCard,
 )
-from bot.models import (
+from bot.core.models import (
     Actor,
     Audience,
     CardKind,
@@ -67,10 +67,10 @@ from bot.models import (
     Status,
     TrackingEvent,
 )
-from bot.outcome import NOTHING
-from bot.policy import Policy, Proposal
-from bot.rules import decide
-from bot.schedule import timers_for
+from bot.core.outcome import NOTHING
+from bot.core.policy import Policy, Proposal
+from bot.core.rules import decide
+from bot.core.schedule import timers_for
 
 from .builders import (
     AFFECTED_USD,

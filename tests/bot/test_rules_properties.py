@@ -32,7 +32,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from bot.commands import (
+from bot.core.commands import (
     AcceptOffer,
     ActorCommand,
     Approve,
@@ -56,7 +56,7 @@ from bot.commands import (
     TimerKind,
     Track,
 )
-from bot.effects import (
+from bot.core.effects import (
     CreateReplacementOrder,
     CreateShipment,
     IssueRefund,
@@ -64,7 +64,7 @@ from bot.effects import (
     SendCard,
     UpdateCard,
 )
-from bot.models import (
+from bot.core.models import (
     OPEN_STATUSES,
     TERMINAL_STATUSES,
     Actor,
@@ -78,10 +78,10 @@ from bot.models import (
     ShippingOption,
     Status,
 )
-from bot.outcome import Outcome
-from bot.policy import Policy, Proposal
-from bot.rules import REFUSALS_KEPT, decide
-from bot.schedule import timers_for
+from bot.core.outcome import Outcome
+from bot.core.policy import Policy, Proposal
+from bot.core.rules import REFUSALS_KEPT, decide
+from bot.core.schedule import timers_for
 
 from .builders import (
     AGENT,

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.commands import (
+from bot.core.commands import (
     AcceptOffer,
     CancelRequest,
     Command,
@@ -18,9 +18,9 @@ from bot.commands import (
     TimerFired,
     TimerKind,
 )
-from bot.models import Status
-from bot.policy import Policy
-from bot.schedule import nearest_deadline, offer_ttl, timers_for
+from bot.core.models import Status
+from bot.core.policy import Policy
+from bot.core.schedule import nearest_deadline, offer_ttl, timers_for
 from tests.bot.builders import BUYER, DAY, HOUR, MINUTE, T0, created, request_in
 
 SECOND = timedelta(seconds=1)

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.commands import (
+from bot.core.commands import (
     AcceptOffer,
     Approve,
     ArrangeShipment,
@@ -34,7 +34,7 @@ from bot.commands import (
     TimerFired,
     TimerKind,
 )
-from bot.models import Actor, LogisticsStatus, ShippingOption, Status, TimelineEntry
+from bot.core.models import Actor, LogisticsStatus, ShippingOption, Status, TimelineEntry
 from tests.bot.builders import (
     BUYER,
     CARRIER,

@@ -24,7 +24,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.commands import (
+from bot.core.commands import (
     AcceptOffer,
     Approve,
     ArrangeShipment,
@@ -45,10 +45,10 @@ from bot.commands import (
     TimerKind,
     Track,
 )
-from bot.effects import Notify
-from bot.models import Actor, LogisticsStatus, ReshipmentRequest, Role, Status
-from bot.outcome import NOTHING, Outcome
-from bot.policy import Policy
+from bot.core.effects import Notify
+from bot.core.models import Actor, LogisticsStatus, ReshipmentRequest, Role, Status
+from bot.core.outcome import NOTHING, Outcome
+from bot.core.policy import Policy
 
 from .builders import (
     BUYER,

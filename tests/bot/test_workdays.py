@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.policy import MONDAY_TO_FRIDAY, MONDAY_TO_SATURDAY, Policy
-from bot.workdays import (
+from bot.core.policy import MONDAY_TO_FRIDAY, MONDAY_TO_SATURDAY, Policy
+from bot.core.workdays import (
     is_known_timezone,
     is_public_holiday,
     is_working_day,

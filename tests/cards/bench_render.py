@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from bot.models import CardKind, ReshipmentRequest
-from bot.tokens import TokenSigner
+from bot.core.models import CardKind, ReshipmentRequest
+from bot.core.tokens import TokenSigner
 from cards.locales import SUPPORTED_LOCALES
 from cards.render import Renderer
 from tests.cards.builders import LOCALE_MARKETS, MARKETS, POLICY, SCENARIO_BY_NAME, market_command

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.tokens import TokenSigner
+from bot.core.tokens import TokenSigner
 from cards.render import Renderer
 from tests.cards.builders import POLICY
 

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from bot.commands import AcceptOffer, Approve, Command, CreateRequest, Help, OfferPartialRefund
-from bot.effects import Effect
-from bot.models import ReshipmentRequest
-from bot.outbound import CardMaterializer, OutboxPlanner
-from bot.rules import decide
+from bot.core.commands import AcceptOffer, Approve, Command, CreateRequest, Help, OfferPartialRefund
+from bot.core.effects import Effect
+from bot.core.models import ReshipmentRequest
+from bot.core.rules import decide
+from bot.runtime.outbound import CardMaterializer, OutboxPlanner
 from cards.render import Renderer
 from storage.base import ConversationView
 from tests.cards.builders import (

@@ -13,8 +13,8 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
 
-from bot.chat_parser import USAGE
-from bot.messages import COMMAND_HELP, LABELS, MESSAGES
+from bot.core.chat_parser import USAGE
+from bot.core.messages import COMMAND_HELP, LABELS, MESSAGES
 from cards.locales import LOCALES_DIR, SUPPORTED_LOCALES
 from cards.usage import REF_NOTE, USAGE_TEXTS, usage_line
 from tests.cards import catalogs

@@ -10,7 +10,7 @@ import pytest
 from babel.support import NullTranslations
 from jinja2 import DictLoader, Environment, UndefinedError
 
-from bot.models import CardKind
+from bot.core.models import CardKind
 from cards import context as context_module
 from cards import render as render_module
 from cards.environment import json_output, make_environment

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot.chat_parser import USAGE
-from bot.effects import Money, ParamValue
+from bot.core.chat_parser import USAGE
+from bot.core.effects import Money, ParamValue
 from cards.render import Renderer
 
 NBSP = "\u00a0"

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from bot.models import CardKind
+from bot.core.models import CardKind
 from cards.render import Renderer
 from tests.cards.builders import MARKETS, SCENARIOS, Market, market_command
 

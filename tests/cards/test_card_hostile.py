@@ -13,14 +13,14 @@ from decimal import Decimal
 import orjson
 import pytest
 
-from bot.commands import (
+from bot.core.commands import (
     ArrangeShipment,
     LogisticsUpdate,
     Reject,
     ReplacementOrderCreated,
 )
-from bot.effects import Money, ParamValue
-from bot.models import CardKind, LogisticsStatus, ReshipmentRequest, ShippingOption
+from bot.core.effects import Money, ParamValue
+from bot.core.models import CardKind, LogisticsStatus, ReshipmentRequest, ShippingOption
 from cards.context import card_context
 from cards.formatting import ReaderFormat, ReaderLocale
 from cards.locales import load_translations

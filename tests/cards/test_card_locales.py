@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from babel.support import Translations
 
-from bot.models import Audience, Buyer, Seller
+from bot.core.models import Audience, Buyer, Seller
 from cards.locales import SUPPORTED_LOCALES, load_translations, normalise_locale, reader
 from tests.cards.builders import created
 

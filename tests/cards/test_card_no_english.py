@@ -15,8 +15,8 @@ from functools import cache
 
 import pytest
 
-from bot.messages import MESSAGES
-from bot.models import RejectCode, ReshipmentRequest
+from bot.core.messages import MESSAGES
+from bot.core.models import RejectCode, ReshipmentRequest
 from cards.locales import LOCALES_DIR
 from cards.model import Card
 from cards.render import Renderer

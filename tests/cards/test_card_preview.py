@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.models import CardKind, CardStatus
+from bot.core.models import CardKind, CardStatus
 from cards.locales import SUPPORTED_LOCALES
 from cards.model import Card
 from cards.preview import card_html, page_html

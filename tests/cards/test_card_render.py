@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from bot.availability import card_actions
-from bot.commands import CreateRequest, DeclineOffer, RequestedItem
-from bot.models import CardKind, CardState, CardStatus, ReshipmentRequest
-from bot.tokens import TokenSigner
+from bot.core.availability import card_actions
+from bot.core.commands import CreateRequest, DeclineOffer, RequestedItem
+from bot.core.models import CardKind, CardState, CardStatus, ReshipmentRequest
+from bot.core.tokens import TokenSigner
 from cards.model import Card
 from cards.render import Renderer, RenderError
 from tests.cards.builders import (

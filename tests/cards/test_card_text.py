@@ -11,11 +11,11 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 
-from bot.chat_parser import USAGE
-from bot.effects import Money, ParamValue
-from bot.messages import MESSAGES
-from bot.models import Audience, CardKind, LogisticsStatus, RejectCode, TrackingEvent
-from bot.tokens import TokenSigner
+from bot.core.chat_parser import USAGE
+from bot.core.effects import Money, ParamValue
+from bot.core.messages import MESSAGES
+from bot.core.models import Audience, CardKind, LogisticsStatus, RejectCode, TrackingEvent
+from bot.core.tokens import TokenSigner
 from cards.render import Renderer, RenderError
 from tests.cards.builders import POLICY, create_command, created, offered
 

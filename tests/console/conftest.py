@@ -28,13 +28,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from playwright.async_api import BrowserContext, async_playwright, expect
 
-import bot.services as services_module
-from bot.app import build_app
-from bot.clock import OffsetClock
-from bot.config import load_settings
-from bot.outbox import OutboxWorker
-from bot.sandbox import SANDBOX_STATE, sandbox_app
-from bot.services import Services
+import bot.runtime.services as services_module
+from bot.core.clock import OffsetClock
+from bot.platforms.generic.sandbox import SANDBOX_STATE, sandbox_app
+from bot.runtime.config import load_settings
+from bot.runtime.outbox import OutboxWorker
+from bot.runtime.services import Services
+from bot.web.app import build_app
 from storage import MemoryStore, Store
 from tests.console.support import CHROMIUM_ARGS, LOCAL, Agent, Console, Screens
 from tests.e2e.harness import AGENT_TOKEN, APP_KEY, APP_SECRET, TOKEN_SECRET, BotHarness

@@ -11,10 +11,10 @@ import aiohttp
 import orjson
 import pytest
 
-from bot.app import build_app
-from bot.clock import OffsetClock
-from bot.config import load_settings
-from bot.services import Services
+from bot.core.clock import OffsetClock
+from bot.runtime.config import load_settings
+from bot.runtime.services import Services
+from bot.web.app import build_app
 from bot.web.console import live
 from tests.console.conftest import BASE_ENV, MakeBot, ServerFactory
 from tests.e2e.harness import AGENT_TOKEN, BotHarness

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.errors import StorageUnavailable
+from bot.core.errors import StorageUnavailable
 from tests.console.support import Agent
 from tests.e2e.harness import AGENT_TOKEN, BotHarness
 

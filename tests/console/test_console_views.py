@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.models import Status
+from bot.core.models import Status
 from bot.web.console.auth import Sessions
 from bot.web.console.reads import QueueQuery
 from bot.web.console.views import (

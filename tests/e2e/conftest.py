@@ -21,13 +21,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-import bot.services as services_module
-from bot.app import build_app
-from bot.clock import OffsetClock
-from bot.config import load_settings
-from bot.outbox import OutboxWorker
-from bot.sandbox import SANDBOX_STATE, sandbox_app
-from bot.services import Services
+import bot.runtime.services as services_module
+from bot.core.clock import OffsetClock
+from bot.platforms.generic.sandbox import SANDBOX_STATE, sandbox_app
+from bot.runtime.config import load_settings
+from bot.runtime.outbox import OutboxWorker
+from bot.runtime.services import Services
+from bot.web.app import build_app
 from storage import MemoryStore, Store
 from tests.e2e.harness import (
     AGENT_TOKEN,

@@ -20,10 +20,10 @@ import aiohttp
 import orjson
 import pytest
 
-from bot.clock import OffsetClock
-from bot.sandbox import SandboxCall, SandboxState
-from bot.services import Services
-from bot.signing import sign_body
+from bot.core.clock import OffsetClock
+from bot.platforms.generic.sandbox import SandboxCall, SandboxState
+from bot.platforms.generic.signing import sign_body
+from bot.runtime.services import Services
 from tests.timing import WAIT, patience
 
 APP_KEY = "e2e-app-key"

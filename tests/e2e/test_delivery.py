@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
-from bot.errors import StorageUnavailable
+from bot.core.errors import StorageUnavailable
 from storage.base import Commit, CommitResult
 from tests.e2e.harness import (
     BUYER,

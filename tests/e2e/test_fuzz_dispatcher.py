@@ -12,11 +12,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.clock import FakeClock
-from bot.config import load_settings
-from bot.services import Services
-from bot.tokens import TokenClaims, TokenSigner
-from bot.wire import CardActionData, ChatMessageData, Envelope, RequestedData
+from bot.core.clock import FakeClock
+from bot.core.tokens import TokenClaims, TokenSigner
+from bot.platforms.generic.wire import CardActionData, ChatMessageData, Envelope, RequestedData
+from bot.runtime.config import load_settings
+from bot.runtime.services import Services
 from storage import MemoryStore
 from tests.e2e.harness import BUYER, SELLER, requested_data
 from tests.factories import NOW

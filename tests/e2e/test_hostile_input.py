@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
-from bot.rules import REFUSALS_KEPT
+from bot.core.rules import REFUSALS_KEPT
 from storage.redis_io import encode_request
 from tests.e2e.conftest import MakeBot
 from tests.e2e.harness import BUYER, SELLER, BotHarness, card_id, chat_data, requested_data

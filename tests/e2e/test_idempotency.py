@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from bot.rules import REFUSALS_KEPT
+from bot.core.rules import REFUSALS_KEPT
 from tests.e2e.harness import BUYER, BotHarness, card_id, requested_data
 
 

@@ -10,11 +10,11 @@ import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import build_app
-from bot.clock import OffsetClock
-from bot.config import load_settings
-from bot.sandbox import SandboxState
-from bot.services import Services
+from bot.core.clock import OffsetClock
+from bot.platforms.generic.sandbox import SandboxState
+from bot.runtime.config import load_settings
+from bot.runtime.services import Services
+from bot.web.app import build_app
 from bot.web.serving import is_loopback
 from storage import MemoryStore
 from tests.e2e.conftest import BASE_ENV, MakeBot

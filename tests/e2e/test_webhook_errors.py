@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.clock import OffsetClock
-from bot.signing import sign_body
+from bot.core.clock import OffsetClock
+from bot.platforms.generic.signing import sign_body
 from storage import RedisStore
 from tests.e2e.conftest import MakeBot
 from tests.e2e.harness import (

@@ -19,7 +19,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.sandbox import SANDBOX_STATE, SandboxState, sandbox_app
+from bot.platforms.generic.sandbox import SANDBOX_STATE, SandboxState, sandbox_app
 from tests.e2e.conftest import make_bot, outbox_options  # noqa: F401  (fixtures)
 from tests.e2e.harness import APP_KEY, APP_SECRET
 from tests.processes import Fleet, open_fleet

@@ -21,10 +21,10 @@ import aiohttp
 import orjson
 import redis.asyncio as aioredis
 
-from bot.models import ReshipmentRequest
-from bot.sandbox import SandboxState
-from bot.schedule import timers_for
-from bot.signing import sign_body
+from bot.core.models import ReshipmentRequest
+from bot.core.schedule import timers_for
+from bot.platforms.generic.sandbox import SandboxState
+from bot.platforms.generic.signing import sign_body
 from storage import RedisStore
 from storage.base import RequestFilter
 from storage.codec import to_ms

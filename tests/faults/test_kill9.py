@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox import SandboxState
+from bot.platforms.generic.sandbox import SandboxState
 from tests.e2e.harness import BUYER, SELLER, chat_data, click_data, logistics_data, requested_data
 from tests.faults.conftest import MakeFleet
 from tests.faults.support import (

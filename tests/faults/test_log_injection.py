@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.logs import SafeFormatter
+from bot.runtime.logs import SafeFormatter
 from tests.faults.raw_http import RawConnection, get_head, post_head, serving
 from tests.faults.support import Report
 from tests.processes import BotProcess

@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from bot.signing import sign_body
+from bot.platforms.generic.signing import sign_body
 from tests.e2e.conftest import MakeBot
 from tests.e2e.harness import AGENT_TOKEN, BotHarness
 from tests.faults.support import Report

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-import bot.services as services_module
-from bot.errors import StorageUnavailable
-from bot.platform import PlatformClient
+import bot.runtime.services as services_module
+from bot.core.errors import StorageUnavailable
+from bot.platforms.generic.client import PlatformClient
 from storage.base import OutboxEntry
 from tests.e2e.conftest import FAST_OUTBOX, MakeBot
 from tests.e2e.harness import BUYER, SELLER, BotHarness, card_id

@@ -17,7 +17,7 @@ import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.cli import demo_event
-from bot.signing import sign_body
+from bot.platforms.generic.signing import sign_body
 from tests.e2e.harness import AGENT_TOKEN, APP_KEY, APP_SECRET
 from tests.faults.raw_http import (
     RawAnswer,

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.signing import sign_body
+from bot.platforms.generic.signing import sign_body
 from storage import RedisStore
 from tests.e2e.conftest import MakeBot
 from tests.e2e.harness import BotHarness

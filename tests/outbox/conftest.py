@@ -14,8 +14,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.platform import PlatformClient
-from bot.sandbox import SANDBOX_STATE, SandboxState, sandbox_app
+from bot.platforms.generic.client import PlatformClient
+from bot.platforms.generic.sandbox import SANDBOX_STATE, SandboxState, sandbox_app
 from tests.outbox.support import APP_KEY, APP_SECRET
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]

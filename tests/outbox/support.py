@@ -9,7 +9,7 @@ import orjson
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from bot.signing import sign_body
+from bot.platforms.generic.signing import sign_body
 from storage.base import Commit, OutboxEntry, Store
 from tests.factories import NOW, make_entry
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from bot.clock import FakeClock
-from bot.commands import Command, DeclineOffer, OfferPartialRefund
-from bot.models import ReshipmentRequest
-from bot.outbound import CardMaterializer, OutboxPlanner
-from bot.outbox import OutboxWorker
-from bot.platform import Delivery
-from bot.policy import Policy
-from bot.rules import decide
-from bot.schedule import nearest_deadline, timers_for
-from bot.tokens import TokenSigner
+from bot.core.clock import FakeClock
+from bot.core.commands import Command, DeclineOffer, OfferPartialRefund
+from bot.core.models import ReshipmentRequest
+from bot.core.policy import Policy
+from bot.core.rules import decide
+from bot.core.schedule import nearest_deadline, timers_for
+from bot.core.tokens import TokenSigner
+from bot.platforms.generic.client import Delivery
+from bot.runtime.outbound import CardMaterializer, OutboxPlanner
+from bot.runtime.outbox import OutboxWorker
 from cards.render import Renderer
 from storage import MemoryStore
 from storage.base import Commit, CommitResult, OutboxEntry

@@ -13,9 +13,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.platform import MAX_ERROR_CHARS, Delivery, Outcome, PlatformClient
-from bot.sandbox import SandboxState
-from bot.signing import sign_body, verify_body
+from bot.platforms.generic.client import MAX_ERROR_CHARS, Delivery, Outcome, PlatformClient
+from bot.platforms.generic.sandbox import SandboxState
+from bot.platforms.generic.signing import sign_body, verify_body
 from tests.outbox.support import (
     APP_KEY,
     APP_SECRET,

@@ -10,7 +10,7 @@ import orjson
 import pytest
 from aiohttp import web
 
-from bot.sandbox import SANDBOX_STATE, SandboxState, sandbox_app
+from bot.platforms.generic.sandbox import SANDBOX_STATE, SandboxState, sandbox_app
 from tests.outbox.support import APP_KEY, APP_SECRET, Client, call, card
 
 ClientFactory = Callable[[web.Application], Awaitable[Client]]

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.errors import StorageUnavailable
-from bot.metrics import Metrics
-from bot.outbox import OutboxWorker
-from bot.platform import Delivery, PlatformClient
-from bot.sandbox import SandboxState
+from bot.core.clock import FakeClock
+from bot.core.errors import StorageUnavailable
+from bot.platforms.generic.client import Delivery, PlatformClient
+from bot.platforms.generic.sandbox import SandboxState
+from bot.runtime.metrics import Metrics
+from bot.runtime.outbox import OutboxWorker
 from storage import MemoryStore, Store
 from storage.base import Commit, OutboxEntry
 from tests.outbox.support import enqueue, refund_entry, text_entry

@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from bot.clock import FakeClock
-from bot.commands import TimerKind
-from bot.models import ReshipmentRequest
-from bot.schedule import nearest_deadline
+from bot.core.clock import FakeClock
+from bot.core.commands import TimerKind
+from bot.core.models import ReshipmentRequest
+from bot.core.schedule import nearest_deadline
 from storage import MemoryStore, Store
 from storage.base import Commit, CommitResult, OutboxEntry
 from tests.factories import NOW

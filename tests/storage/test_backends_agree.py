@@ -10,8 +10,8 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.clock import FakeClock
-from bot.commands import TimerKind
+from bot.core.clock import FakeClock
+from bot.core.commands import TimerKind
 from storage import MemoryStore, Store
 from storage.base import Commit, CommitResult, OutboxEntry, TimerClaim
 from tests.factories import NOW, make_entry, make_request

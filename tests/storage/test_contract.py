@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from bot.clock import FakeClock
-from bot.commands import TimerKind
-from bot.errors import StorageUnavailable
-from bot.models import Status
+from bot.core.clock import FakeClock
+from bot.core.commands import TimerKind
+from bot.core.errors import StorageUnavailable
+from bot.core.models import Status
 from storage import MemoryStore, RedisStore, Store
 from storage.base import Commit, CommitResult, ConversationView, RequestFilter
 from tests.factories import NOW, make_entry, make_request, next_version

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.models import Status
+from bot.core.clock import FakeClock
+from bot.core.models import Status
 from storage import MemoryStore, RedisStore, Store
 from storage.base import Change, ChangeFeed, Commit, CommitResult, OutboxEntry
 from storage.messages import MESSAGE_LOG_SIZE, MESSAGE_LOG_TTL, MESSAGE_TEXT_MAX
@@ -157,7 +157,7 @@ async def test_redis_notices_reach_other_clients_on_the_same_prefix_only(
 async def test_a_redis_feed_that_loses_redis_raises_storage_unavailable(
     make_redis_store: MakeRedisStore,
 ) -> None:
-    from bot.errors import StorageUnavailable
+    from bot.core.errors import StorageUnavailable
 
     store = make_redis_store()
     async with store.subscribe() as opened:

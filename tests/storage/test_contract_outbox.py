@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from bot.models import Status
+from bot.core.models import Status
 from storage import Store
 from storage.base import Commit, CommitResult, OutboxEntry
 from tests.factories import NOW, make_entry, make_request, next_version

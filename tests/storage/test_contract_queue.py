@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.models import ReshipmentRequest, Status
-from bot.schedule import nearest_deadline
+from bot.core.models import ReshipmentRequest, Status
+from bot.core.schedule import nearest_deadline
 from storage import Store
 from storage.base import RequestFilter
 from tests.factories import NOW, make_request, next_version

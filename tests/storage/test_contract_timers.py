@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from bot.commands import TimerKind
-from bot.models import Status
+from bot.core.commands import TimerKind
+from bot.core.models import Status
 from storage import Store
 from storage.base import TimerClaim
 from tests.factories import NOW, make_request, next_version

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from redis.crc import key_slot
 
-from bot.commands import TimerKind
+from bot.core.commands import TimerKind
 from storage.keys import (
     BUCKETS,
     Keys,

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from storage.base import Store
 from tests.timers.rig import Rig, make_rig
 

@@ -9,16 +9,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.clock import FakeClock
-from bot.config import load_settings
-from bot.dispatcher import Handled
-from bot.models import ReshipmentRequest
-from bot.outbound import CardMaterializer
-from bot.outbox import OutboxWorker
-from bot.platform import Delivery
-from bot.scheduler import Scheduler
-from bot.services import Services
-from bot.wire import DATA_MODELS, Envelope
+from bot.core.clock import FakeClock
+from bot.core.models import ReshipmentRequest
+from bot.platforms.generic.client import Delivery
+from bot.platforms.generic.wire import DATA_MODELS, Envelope
+from bot.runtime.config import load_settings
+from bot.runtime.dispatcher import Handled
+from bot.runtime.outbound import CardMaterializer
+from bot.runtime.outbox import OutboxWorker
+from bot.runtime.scheduler import Scheduler
+from bot.runtime.services import Services
 from storage.base import OutboxEntry, Store
 
 BUYER = {"role": "buyer", "id": "buyer-1"}

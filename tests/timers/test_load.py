@@ -10,9 +10,9 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from bot.clock import FakeClock
-from bot.commands import TimerKind
-from bot.schedule import nearest_deadline, timers_for
+from bot.core.clock import FakeClock
+from bot.core.commands import TimerKind
+from bot.core.schedule import nearest_deadline, timers_for
 from storage.base import Commit, CommitResult
 from tests.conftest import MakeRedisStore
 from tests.factories import NOW, make_request

@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.sandbox import SANDBOX_STATE, sandbox_app
+from bot.platforms.generic.sandbox import SANDBOX_STATE, sandbox_app
 from tests.e2e.harness import (
     APP_KEY,
     APP_SECRET,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.clock import FakeClock
-from bot.commands import TimerKind
-from bot.models import OfferStatus, Status
-from bot.services import Services
+from bot.core.clock import FakeClock
+from bot.core.commands import TimerKind
+from bot.core.models import OfferStatus, Status
+from bot.runtime.services import Services
 from storage.base import RequestFilter, Store
 from tests.timers.rig import BUYER, Rig, settings
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from storage import MemoryStore
 from tests.timers.rig import make_rig
 

@@ -24,8 +24,8 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot.errors import StorageError
-from bot.services import SERVICES, Services
+from bot.core.errors import StorageError
+from bot.runtime.services import SERVICES, Services
 from bot.web.console import login, pages
 from bot.web.console.auth import SESSIONS, Sessions, security_headers
 from bot.web.console.live import ChangeHub

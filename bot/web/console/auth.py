@@ -27,7 +27,7 @@ from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
-from bot.services import SERVICES, Services
+from bot.runtime.services import SERVICES, Services
 from bot.web.agent_api import bearer_ok
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

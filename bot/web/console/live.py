@@ -25,7 +25,7 @@ from typing import Final
 import orjson
 from aiohttp import web
 
-from bot.errors import StorageError
+from bot.core.errors import StorageError
 from bot.web.console.auth import security_headers
 from storage.base import Change, Store
 

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.services import SERVICES, Services
+from bot.runtime.services import SERVICES, Services
 from bot.web.console import views
 from bot.web.console.auth import agent_data, agent_page, logout_token
 from bot.web.console.live import ChangeHub, Topic, stream

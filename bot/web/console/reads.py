@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
-from bot.models import ReshipmentRequest
-from bot.services import Services
+from bot.core.models import ReshipmentRequest
+from bot.runtime.services import Services
 from bot.web.console.views import NEED_CHOICES, STATUS_CHOICES, filter_statuses, queue_order
 from cards.model import Card
 from cards.render import RenderError

@@ -19,15 +19,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 from babel.numbers import format_currency
 
-from bot.api_view import iso
-from bot.models import (
+from bot.core.models import (
     OPEN_STATUSES,
     Actor,
     OfferStatus,
     ReshipmentRequest,
     Status,
 )
-from bot.schedule import nearest_deadline
+from bot.core.schedule import nearest_deadline
+from bot.web.api_view import iso
 from storage.base import OutboxEntry
 from storage.messages import message_record
 

@@ -1,0 +1,1 @@
+"""The pure rules and their data: no I/O, no clock reads, no web, storage or platform."""

@@ -1,0 +1,1 @@
+"""One folder per marketplace: its inbound and outbound halves and its stand-in."""

@@ -1,0 +1,1 @@
+"""The imperative shell: dispatcher, outbox worker, scheduler, wiring and settings."""

@@ -1,3 +1,0 @@
-from bot.sandbox.app import main
-
-main()
