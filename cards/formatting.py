@@ -19,8 +19,9 @@ from babel.numbers import format_currency, format_decimal, get_currency_symbol
 from babel.support import NullTranslations
 
 from bot.core.effects import Money, ParamValue
-from bot.core.messages import COMMAND_HELP, LABELS, N_
+from bot.core.messages import LABELS, N_
 from bot.core.models import RejectCode, TrackingEvent
+from bot.core.registry import REGISTRY
 from cards.locales import DEFAULT_TIMEZONE, zone
 from cards.usage import translate_usage
 
@@ -197,8 +198,9 @@ class ReaderFormat:
         return self.gettext(REJECT_CODE_ITEM) % {"code": code, "meaning": self.label(code)}
 
     def _command_help(self, word: str) -> str:
-        english = COMMAND_HELP.get(word)
-        return self.gettext(english) if english is not None else word
+        """The command's declared /help line, in the reader's words."""
+        declared = REGISTRY.by_word(word)
+        return self.gettext(declared.help) if declared is not None else word
 
 
 class FormattedParams:

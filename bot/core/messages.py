@@ -226,17 +226,5 @@ LABELS: dict[str, str] = {
     "other": N_("other reason"),
 }
 
-# What each chat command does, for /help.
-COMMAND_HELP: dict[str, str] = {
-    "/approve": N_("/approve — approve the reshipment"),
-    "/reject": N_("/reject CODE COMMENT — reject with a reason code and an explanation"),
-    "/offer": N_("/offer AMOUNT or /offer N% — offer a partial refund instead"),
-    "/refund": N_("/refund — refund the affected items in full instead"),
-    "/ship": N_("/ship, or /ship CARRIER TRACKING for seller shipping — ship the replacement"),
-    "/accept": N_("/accept — accept the seller's offer"),
-    "/decline": N_("/decline — decline the offer and keep asking for a reshipment"),
-    "/cancel": N_("/cancel — cancel your reshipment request"),
-    "/track": N_("/track — shipment status and tracking history"),
-    "/status": N_("/status — where the request stands and its deadlines"),
-    "/help": N_("/help — what you can do now"),
-}
+# The commands' /help and usage texts and their buttons' labels are declared with each
+# command, in bot/core/registry.py.

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field, field_validator
 
-from bot.core.models import Frozen, Reason
+from bot.core.models import Frozen, Reason, ReshipmentRequest
 
 
 class Proposal(StrEnum):
@@ -61,3 +61,24 @@ class Policy(Frozen):
     def working_week(self, region: str) -> frozenset[int]:
         """Weekdays (Monday = 0) that are working days in `region`."""
         return self.working_weeks.get(region.upper(), self.default_working_week)
+
+
+# --- what the policy still allows one request ---------------------------------------------
+
+
+def can_offer_partial(request: ReshipmentRequest, policy: Policy) -> bool:
+    return (
+        policy.allows(request.reason, Proposal.partial_refund)
+        and request.offers_made < policy.max_partial_offers
+    )
+
+
+def proposals_closed(request: ReshipmentRequest, policy: Policy) -> bool:
+    """After an offer was declined or lapsed and no more may be made: approve or reject only."""
+    return request.offers_made > 0 and request.offers_made >= policy.max_partial_offers
+
+
+def can_refund_only(request: ReshipmentRequest, policy: Policy) -> bool:
+    return policy.allows(request.reason, Proposal.refund_only) and not proposals_closed(
+        request, policy
+    )

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from bot.core.availability import available_commands
 from bot.core.effects import Effect, Money, Notify, ParamValue
 from bot.core.models import Actor, Audience, ReshipmentRequest, Role, Status
-from bot.core.policy import Policy
 
 
 def _audience(actor: Actor) -> Audience | None:
@@ -17,13 +15,12 @@ def _audience(actor: Actor) -> Audience | None:
 
 
 def help_reply(
-    request: ReshipmentRequest | None, actor: Actor, policy: Policy
+    request: ReshipmentRequest | None, actor: Actor, commands: tuple[str, ...]
 ) -> tuple[Effect, ...]:
+    """The answer to /help: `commands`, the words `actor` can use now."""
     audience = _audience(actor)
     if audience is None:
         return ()
-    is_party = request is not None and request.party(actor.role) == actor.id
-    commands = available_commands(request if is_party else None, actor.role, policy)
     params: dict[str, ParamValue] = {"commands": commands}
     if request is not None:
         params["request_id"] = request.request_id

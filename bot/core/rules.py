@@ -10,39 +10,25 @@ timeline and answers the actor, so refusals change the request too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import cast
 
-from bot.core import replies
-from bot.core.availability import card_actions
-from bot.core.chat_parser import UsageError, parse_offer_argument
 from bot.core.commands import (
-    AcceptOffer,
     ActorCommand,
-    Approve,
-    ArrangeShipment,
-    CancelRequest,
     CardAction,
     Command,
     CreateRequest,
-    DeclineOffer,
     DeliveryFailed,
-    Help,
     LogisticsUpdate,
-    OfferPartialRefund,
     PlatformCancel,
     RefundIssued,
-    RefundOnly,
-    Reject,
     ReplacementOrderCreated,
     ShipmentCreated,
-    ShowStatus,
     TimerFired,
     TimerKind,
-    Track,
 )
 from bot.core.creation import Problem, create_request
+from bot.core.declaration import ChatCommand, RuleResult
 from bot.core.effects import Effect, Notify, ParamValue
 from bot.core.models import (
     Actor,
@@ -56,38 +42,30 @@ from bot.core.models import (
 )
 from bot.core.outcome import NOTHING, Outcome, Refusal
 from bot.core.policy import Policy
+from bot.core.registry import REGISTRY
 from bot.core.schedule import timers_for
 from bot.core.transitions import (
     Change,
-    accept_offer,
     approve,
-    arrange_shipment,
     back_to_seller,
     cancel,
     logistics_update,
     mark_overdue,
-    offer_partial_refund,
-    refund_in_full,
-    reject,
     remind_seller,
     shipment_created,
 )
 
-__all__ = ["NOTHING", "Outcome", "Refusal", "decide", "refuse", "refuse_without_request"]
-
-_ACTOR_COMMANDS = (
-    CardAction,
-    Approve,
-    Reject,
-    OfferPartialRefund,
-    RefundOnly,
-    ArrangeShipment,
-    AcceptOffer,
-    DeclineOffer,
-    CancelRequest,
-    Track,
-    ShowStatus,
-)
+__all__ = [
+    "NOTHING",
+    "REFUSALS_KEPT",
+    "Outcome",
+    "Refusal",
+    "command_word",
+    "decide",
+    "refuse",
+    "refuse_without_request",
+    "slow_down",
+]
 
 
 def decide(
@@ -96,12 +74,14 @@ def decide(
     """Apply one command to one request at `now` under `policy`."""
     if isinstance(command, CreateRequest):
         return _from_creation(request, command, now, policy)
-    if isinstance(command, Help):
-        return _help(request, command, policy)
+    declared = REGISTRY.of(command)
+    if declared is not None and not declared.needs_request:  # /help: anyone, any time
+        result = declared.rule(request, command, now, policy)
+        return _settled(result, request, None, now, declared.word)
     if request is None:
         return _no_request(command)
-    if isinstance(command, _ACTOR_COMMANDS):
-        return _actor_command(request, command, now, policy)
+    if declared is not None or isinstance(command, CardAction):
+        return _actor_command(request, cast(ActorCommand, command), now, policy)
     return _system_command(request, command, now, policy)
 
 
@@ -121,37 +101,16 @@ def _from_creation(
     return Outcome(new, effects)
 
 
-# --- people acting in chat or on cards -------------------------------------------------
-
-_SELLER = Role.seller
-_BUYER = Role.buyer
-
-# command type -> (role allowed, statuses allowed, command word)
-_ACTOR_RULES: dict[type[Any], tuple[Role | None, frozenset[Status], str]] = {
-    Approve: (_SELLER, frozenset({Status.awaiting_seller}), "/approve"),
-    Reject: (_SELLER, frozenset({Status.awaiting_seller}), "/reject"),
-    OfferPartialRefund: (_SELLER, frozenset({Status.awaiting_seller}), "/offer"),
-    RefundOnly: (_SELLER, frozenset({Status.awaiting_seller}), "/refund"),
-    ArrangeShipment: (_SELLER, frozenset({Status.awaiting_shipment}), "/ship"),
-    AcceptOffer: (_BUYER, frozenset({Status.offer_pending}), "/accept"),
-    DeclineOffer: (_BUYER, frozenset({Status.offer_pending}), "/decline"),
-    CancelRequest: (
-        _BUYER,
-        frozenset({Status.awaiting_seller, Status.offer_pending, Status.awaiting_shipment}),
-        "/cancel",
-    ),
-    Track: (None, frozenset(Status), "/track"),
-    ShowStatus: (None, frozenset(Status), "/status"),
-}
-_QUERIES = (Track, ShowStatus)
+# --- people acting in chat or on cards: as declared in bot.core.registry ----------------
 
 
 def command_word(command: ActorCommand) -> str:
+    """The word a person types for `command` (a card click: its action id)."""
     if isinstance(command, CardAction):
         return command.action
-    if isinstance(command, Help):
-        return "/help"
-    return _ACTOR_RULES[type(command)][2]
+    declared = REGISTRY.of(command)
+    assert declared is not None  # every actor command but a click is declared
+    return declared.word
 
 
 def _actor_command(
@@ -163,38 +122,36 @@ def _actor_command(
         if isinstance(resolved, Refusal):
             return refuse(request, actor, resolved, now, command.action)
         command = resolved
-    role, statuses, word = _ACTOR_RULES[type(command)]
-    refusal = _who_may_act(request, actor, role) or _when_may_act(request, command, statuses, word)
+    declared = REGISTRY.of(command)
+    assert declared is not None  # `decide` and `_from_card` hand over declared commands
+    refusal = _who_may_act(request, actor, declared) or _when_may_act(request, declared)
     if refusal is not None:
-        return refuse(request, actor, refusal, now, word)
-    handler = _HANDLERS[type(command)]
-    return handler(request, command, now, policy)
+        return refuse(request, actor, refusal, now, declared.word)
+    result = declared.rule(request, command, now, policy)
+    return _settled(result, request, actor, now, declared.word)
 
 
-def _who_may_act(request: ReshipmentRequest, actor: Actor, role: Role | None) -> Refusal | None:
+def _who_may_act(request: ReshipmentRequest, actor: Actor, declared: ChatCommand) -> Refusal | None:
     ref: dict[str, ParamValue] = {"request_id": request.request_id}
     if actor.role not in (Role.buyer, Role.seller):
         return Refusal("agent_read_only", ref)
-    if role is not None and actor.role is not role:
-        return Refusal("only_seller" if role is Role.seller else "only_buyer", ref)
+    if actor.role not in declared.roles:
+        return Refusal("only_seller" if Role.seller in declared.roles else "only_buyer", ref)
     if request.party(actor.role) != actor.id:
         return Refusal("not_your_request", ref)
     return None
 
 
-def _when_may_act(
-    request: ReshipmentRequest, command: ActorCommand, statuses: frozenset[Status], word: str
-) -> Refusal | None:
-    ref: dict[str, ParamValue] = {"request_id": request.request_id, "status": request.status.value}
-    if isinstance(command, _QUERIES):
+def _when_may_act(request: ReshipmentRequest, declared: ChatCommand) -> Refusal | None:
+    if request.status in declared.statuses:
         return None
-    if isinstance(command, CancelRequest) and request.status is Status.shipped:
-        return Refusal("already_shipped", ref)
+    ref: dict[str, ParamValue] = {"request_id": request.request_id, "status": request.status.value}
+    code = declared.refused_in.get(request.status)
+    if code is not None:
+        return Refusal(code, ref)
     if request.status.terminal:
         return Refusal("request_closed", ref)
-    if request.status not in statuses:
-        return Refusal("not_now", {**ref, "command": word})
-    return None
+    return Refusal("not_now", {**ref, "command": declared.word})
 
 
 def _from_card(
@@ -208,40 +165,28 @@ def _from_card(
         return Refusal("stale_card", ref)
     if card.audience.value != click.actor.role.value:
         return Refusal("not_your_request", ref)
-    if click.action not in card_actions(request, card, policy):
+    declared = REGISTRY.by_action(click.action)
+    if declared is None or click.action not in REGISTRY.card_actions(request, card, policy):
         if request.status.terminal:
             return Refusal("request_closed", {**ref, "status": request.status.value})
         return Refusal("action_not_available", ref)
-    return _CARD_COMMANDS[click.action](click)
+    return declared.from_card(click)
 
 
-def _offer_from_form(click: CardAction) -> OfferPartialRefund:
-    """The form's amount, read as the chat reads `/offer AMOUNT` (`parse_offer_argument`)."""
-    typed = click.form.get("amount", "").strip()
-    parsed = parse_offer_argument(typed)
-    if isinstance(parsed, UsageError):  # not an amount: refused with the typed text
-        return OfferPartialRefund(click.actor, amount=typed)
-    return OfferPartialRefund(
-        click.actor,
-        amount=parsed.amount,
-        percent=parsed.percent,
-        currency_symbol=parsed.currency_symbol,
-    )
-
-
-_CARD_COMMANDS: dict[str, Callable[[CardAction], ActorCommand]] = {
-    "approve": lambda c: Approve(c.actor),
-    "reject": lambda c: Reject(c.actor, c.form.get("reason_code", ""), c.form.get("comment", "")),
-    "offer_partial_refund": _offer_from_form,
-    "refund_only": lambda c: RefundOnly(c.actor),
-    "arrange_shipment": lambda c: ArrangeShipment(
-        c.actor, c.form.get("carrier") or None, c.form.get("tracking_number") or None
-    ),
-    "accept_offer": lambda c: AcceptOffer(c.actor),
-    "decline_offer": lambda c: DeclineOffer(c.actor),
-    "cancel_request": lambda c: CancelRequest(c.actor),
-    "check_logistics": lambda c: Track(c.actor),
-}
+def _settled(
+    result: RuleResult,
+    request: ReshipmentRequest | None,
+    actor: Actor | None,
+    now: datetime,
+    word: str,
+) -> Outcome:
+    """A rule's answer as an outcome: a refusal is recorded and answered (T14)."""
+    if isinstance(result, Outcome):
+        return result
+    if isinstance(result, Refusal):
+        assert request is not None  # only rules of a request refuse
+        return refuse(request, actor, result, now, word)
+    return Outcome(result.build(), tuple(result.effects))
 
 
 REFUSALS_KEPT = 5
@@ -302,124 +247,6 @@ def refuse_without_request(actor: Actor | None, refusal: Refusal) -> Outcome:
 
 def _no_request(command: Command) -> Outcome:
     return refuse_without_request(getattr(command, "actor", None), Refusal("no_request"))
-
-
-def _help(request: ReshipmentRequest | None, command: Help, policy: Policy) -> Outcome:
-    return Outcome(None, replies.help_reply(request, command.actor, policy))
-
-
-# --- handlers that passed the who/when checks -------------------------------------------
-
-Handler = Callable[[ReshipmentRequest, Any, datetime, Policy], Outcome]
-
-
-def _finish(
-    change: Change | Refusal,
-    request: ReshipmentRequest,
-    actor: Actor | None,
-    now: datetime,
-    word: str,
-) -> Outcome:
-    if isinstance(change, Refusal):
-        return refuse(request, actor, change, now, word)
-    return Outcome(change.build(), tuple(change.effects))
-
-
-def _approve(request: ReshipmentRequest, cmd: Approve, now: datetime, policy: Policy) -> Outcome:
-    if (closed := _seller_window_closed(request, now)) is not None:
-        return refuse(request, cmd.actor, closed, now, "/approve")
-    return _finish(
-        approve(request, now, policy, cmd.actor, DecidedBy.seller),
-        request,
-        cmd.actor,
-        now,
-        "/approve",
-    )
-
-
-def _reject(request: ReshipmentRequest, cmd: Reject, now: datetime, policy: Policy) -> Outcome:
-    closed = _seller_window_closed(request, now)
-    result = closed or reject(request, now, policy, cmd.actor, cmd.reason_code, cmd.comment)
-    return _finish(result, request, cmd.actor, now, "/reject")
-
-
-def _offer(
-    request: ReshipmentRequest, cmd: OfferPartialRefund, now: datetime, policy: Policy
-) -> Outcome:
-    closed = _seller_window_closed(request, now)
-    result = closed or offer_partial_refund(request, now, policy, cmd)
-    return _finish(result, request, cmd.actor, now, "/offer")
-
-
-def _refund_only(
-    request: ReshipmentRequest, cmd: RefundOnly, now: datetime, policy: Policy
-) -> Outcome:
-    closed = _seller_window_closed(request, now)
-    result = closed or refund_in_full(request, now, policy, cmd.actor)
-    return _finish(result, request, cmd.actor, now, "/refund")
-
-
-def _ship(
-    request: ReshipmentRequest, cmd: ArrangeShipment, now: datetime, policy: Policy
-) -> Outcome:
-    return _finish(arrange_shipment(request, now, cmd), request, cmd.actor, now, "/ship")
-
-
-def _accept(request: ReshipmentRequest, cmd: AcceptOffer, now: datetime, policy: Policy) -> Outcome:
-    return _finish(accept_offer(request, now, cmd.actor), request, cmd.actor, now, "/accept")
-
-
-def _decline(
-    request: ReshipmentRequest, cmd: DeclineOffer, now: datetime, policy: Policy
-) -> Outcome:
-    change = back_to_seller(request, now, policy, OfferStatus.declined, cmd.actor)
-    return _finish(change, request, cmd.actor, now, "/decline")
-
-
-def _cancel(
-    request: ReshipmentRequest, cmd: CancelRequest, now: datetime, policy: Policy
-) -> Outcome:
-    return _finish(cancel(request, now, cmd.actor), request, cmd.actor, now, "/cancel")
-
-
-def _track(request: ReshipmentRequest, cmd: Track, now: datetime, policy: Policy) -> Outcome:
-    reply = replies.track_reply(request, cmd.actor)
-    if reply is None:
-        return refuse(
-            request,
-            cmd.actor,
-            Refusal("not_shipped", {"request_id": request.request_id}),
-            now,
-            "/track",
-        )
-    return Outcome(None, (reply,))
-
-
-def _status(request: ReshipmentRequest, cmd: ShowStatus, now: datetime, policy: Policy) -> Outcome:
-    return Outcome(None, (replies.status_reply(request, cmd.actor),))
-
-
-_HANDLERS: dict[type[Any], Handler] = {
-    Approve: _approve,
-    Reject: _reject,
-    OfferPartialRefund: _offer,
-    RefundOnly: _refund_only,
-    ArrangeShipment: _ship,
-    AcceptOffer: _accept,
-    DeclineOffer: _decline,
-    CancelRequest: _cancel,
-    Track: _track,
-    ShowStatus: _status,
-}
-
-
-def _seller_window_closed(request: ReshipmentRequest, now: datetime) -> Refusal | None:
-    due = request.deadlines.seller_due_at
-    if due is not None and now >= due:
-        return Refusal(
-            "seller_window_closed", {"request_id": request.request_id, "seller_due_at": due}
-        )
-    return None
 
 
 # --- the platform, the carrier, the clock -----------------------------------------------

@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bot.core.availability import proposals_closed
-from bot.core.chat_parser import symbol_fits_currency
+from bot.core.chat_syntax import symbol_fits_currency
 from bot.core.commands import ArrangeShipment, LogisticsUpdate, OfferPartialRefund, ShipmentCreated
 from bot.core.effects import (
     CreateReplacementOrder,
@@ -52,7 +51,7 @@ from bot.core.models import (
 from bot.core.money import MoneyError, minor_digits, parse_amount, percent_of, quantum
 from bot.core.outcome import Refusal
 from bot.core.outcome import refusal as _refusal
-from bot.core.policy import Policy, Proposal
+from bot.core.policy import Policy, Proposal, proposals_closed
 from bot.core.text import shorten, visible_length
 from bot.core.workdays import ship_by as compute_ship_by
 

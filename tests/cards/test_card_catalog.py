@@ -14,7 +14,8 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
 
 from bot.core.chat_parser import USAGE
-from bot.core.messages import COMMAND_HELP, LABELS, MESSAGES
+from bot.core.messages import LABELS, MESSAGES
+from bot.core.registry import COMMAND_HELP
 from cards.locales import LOCALES_DIR, SUPPORTED_LOCALES
 from cards.usage import REF_NOTE, USAGE_TEXTS, usage_line
 from tests.cards import catalogs
