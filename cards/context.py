@@ -12,28 +12,10 @@ from typing import Any
 
 from babel.lists import format_list
 
-from bot.core.models import (
-    CardState,
-    LogisticsStatus,
-    ReshipmentRequest,
-    Shipment,
-    ShippingOption,
-)
+from bot.core.models import CardState, LogisticsStatus, ReshipmentRequest, Shipment
+from bot.core.registry import REGISTRY
 from cards.formatting import ReaderFormat
 
-# The chat command that does what a button does, for the card's plain-text hint.
-ACTION_COMMANDS = {
-    "approve": "/approve",
-    "reject": "/reject CODE COMMENT",
-    "offer_partial_refund": "/offer AMOUNT",
-    "refund_only": "/refund",
-    "arrange_shipment": "/ship",
-    "accept_offer": "/accept",
-    "decline_offer": "/decline",
-    "cancel_request": "/cancel",
-    "check_logistics": "/track",
-}
-SELLER_SHIPPING_COMMAND = "/ship CARRIER TRACKING"
 LATEST_EVENTS = 3  # tracking events a shipment card shows, newest first
 
 
@@ -52,7 +34,7 @@ def card_context(
         "locale": fmt.kit.code,
         "audience": card.audience.value,
         "status": card.status.value,
-        "actions": [{"id": action, "token": token} for action, token in actions],
+        "actions": [_button(action, token, fmt) for action, token in actions],
         "reply_commands": _reply_commands(request, [action for action, _ in actions], fmt),
         **_facts(request, fmt),
         "offer": _offer(request, fmt),
@@ -62,19 +44,26 @@ def card_context(
     }
 
 
+def _button(action: str, token: str, fmt: ReaderFormat) -> dict[str, str]:
+    """A button as the card shows it: its declared label (translated) and style."""
+    declared = REGISTRY.by_action(action)
+    if declared is None or declared.button is None:
+        raise KeyError(f"no command declares the card action {action!r}")
+    button = declared.button
+    label = fmt.kit.gettext(button.label)
+    return {"id": action, "label": label, "style": button.style.value, "token": token}
+
+
 def _reply_commands(
     request: ReshipmentRequest, actions: Sequence[str], fmt: ReaderFormat
 ) -> str | None:
     """`/accept, /decline, or /cancel`: the commands matching the buttons, in a list."""
     if not actions:
         return None
-    seller_ships = request.order.shipping_option is ShippingOption.seller
-    commands = [
-        SELLER_SHIPPING_COMMAND
-        if action == "arrange_shipment" and seller_ships
-        else ACTION_COMMANDS.get(action, action)
-        for action in actions
-    ]
+    commands = []
+    for action in actions:
+        declared = REGISTRY.by_action(action)
+        commands.append(declared.reply_for(request) if declared is not None else action)
     return str(format_list(commands, style="or", locale=fmt.kit.locale))
 
 
