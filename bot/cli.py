@@ -94,7 +94,7 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.platforms.generic.sandbox import sandbox_app
-    from bot.web.serving import is_loopback
+    from bot.runtime.config import is_loopback
 
     secrets = [secret.get_secret_value() for secret in settings.app_secret]
     readers = None

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from bot.core.commands import TimerKind
+from bot.core.effects import EffectKind
 from bot.core.models import ReshipmentRequest, Status
 
 ATTEMPT_WINDOW = timedelta(minutes=1)
@@ -50,20 +51,22 @@ class ConversationView:
 
 @dataclass(frozen=True)
 class OutboxEntry:
-    """One platform call waiting to be delivered; delivered in order per conversation."""
+    """One domain effect waiting to be delivered; delivered in order per conversation.
+
+    `effect` says what to do and `payload` with what (`bot.runtime.outbound` documents
+    each kind); the platform decides how, at delivery. `idempotency_key` is the same on
+    every attempt, so no effect happens twice.
+    """
 
     entry_id: str
     conversation_id: str
     request_id: str | None
-    method: str
-    path: str
-    body: Mapping[str, Any]
+    effect: EffectKind
+    payload: Mapping[str, Any]
     idempotency_key: str
     created_at: datetime
-    feedback: str | None = None  # which result the response carries back to the request
     attempts: int = 0
     last_error: str | None = None
-    render: str | None = None  # "card": the body names a card, rendered when delivered
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from bot.core.effects import EffectKind
 from bot.core.models import ReshipmentRequest
 from storage.base import Commit, DeadLetter, OutboxEntry
 from storage.keys import NO_DEADLINE_MS
@@ -101,33 +102,57 @@ def _entry_dict(entry: OutboxEntry) -> dict[str, Any]:
         "entry_id": entry.entry_id,
         "conversation_id": entry.conversation_id,
         "request_id": entry.request_id,
-        "method": entry.method,
-        "path": entry.path,
-        "body": dict(entry.body),
+        "effect": entry.effect.value,
+        "payload": dict(entry.payload),
         "idempotency_key": entry.idempotency_key,
         "created_at": entry.created_at,
-        "feedback": entry.feedback,
         "attempts": entry.attempts,
         "last_error": entry.last_error,
-        "render": entry.render,
     }
 
 
 def _entry_from(data: dict[str, Any]) -> OutboxEntry:
+    if "effect" in data:
+        effect, payload = EffectKind(data["effect"]), data["payload"]
+    else:
+        effect, payload = _from_platform_call(data)
     return OutboxEntry(
         entry_id=data["entry_id"],
         conversation_id=data["conversation_id"],
         request_id=data["request_id"],
-        method=data["method"],
-        path=data["path"],
-        body=data["body"],
+        effect=effect,
+        payload=payload,
         idempotency_key=data["idempotency_key"],
         created_at=datetime.fromisoformat(data["created_at"]),
-        feedback=data["feedback"],
         attempts=data["attempts"],
         last_error=data["last_error"],
-        render=data.get("render"),
     )
+
+
+_RESULT_PATHS = {
+    "/v1/refunds": EffectKind.refund,
+    "/v1/replacement-orders": EffectKind.replacement_order,
+    "/v1/shipments": EffectKind.shipment,
+}
+
+
+def _from_platform_call(data: dict[str, Any]) -> tuple[EffectKind, dict[str, Any]]:
+    """An entry stored by an earlier version as a generic platform call, read as the
+    effect it stands for (an upgrade loses no entry waiting in the outbox)."""
+    body: dict[str, Any] = dict(data["body"])
+    if data["path"] in _RESULT_PATHS:
+        body.pop("request_id", None)
+        body.pop("shipping_fee_paid_by", None)
+        return _RESULT_PATHS[data["path"]], body
+    message = body.get("message") or {}
+    card = body.get("card") or message.get("card")
+    kind = EffectKind.card_update if data["method"] == "PUT" else EffectKind.card
+    if isinstance(card, dict):
+        shown = {"card_id": card.get("card_id"), "version": card.get("version")}
+        return kind, shown | {"audience": card.get("audience"), "card": card}
+    if data.get("render") == "card":
+        return kind, {key: body.get(key) for key in ("card_id", "version", "audience")}
+    return EffectKind.text, {"audience": body.get("audience"), "text": message.get("text", "")}
 
 
 def encode_entry(entry: OutboxEntry) -> bytes:

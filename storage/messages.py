@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from bot.core.effects import EffectKind
 from storage.base import Change, OutboxEntry, SentMessage
 from storage.codec import from_ms
 
@@ -28,21 +29,24 @@ MESSAGE_LOG_TTL = timedelta(days=30)  # a log nobody wrote to for this long is d
 MESSAGE_TEXT_MAX = 160  # characters of a text kept in the log (most texts fit whole)
 MESSAGE_ERROR_MAX = 200
 
-CHAT_MESSAGES_PATH = "/v1/chat/messages"
-CHAT_CARDS_PREFIX = "/v1/chat/cards/"
-
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _card_message(card: Mapping[str, Any], kind: str, audience: Any) -> dict[str, Any] | None:
-    card_id, version = card.get("card_id"), card.get("version")
+def _card_message(entry: OutboxEntry) -> dict[str, Any] | None:
+    """A new card as its reader saw it: rendered at delivery (`payload["card"]`), or
+    only named when it never got that far."""
+    payload = entry.payload
+    card = payload.get("card")
+    card = card if isinstance(card, Mapping) else {}
+    card_id = card.get("card_id", payload.get("card_id"))
+    version = card.get("version", payload.get("version"))
     if not isinstance(card_id, str) or not isinstance(version, int):
         return None
     return {
-        "kind": kind,
-        "audience": str(audience or card.get("audience") or ""),
+        "kind": "card",
+        "audience": str(payload.get("audience") or card.get("audience") or ""),
         "text": _cut(str(card.get("title") or ""), MESSAGE_TEXT_MAX),
         "card_id": card_id,
         "card_version": version,
@@ -51,21 +55,17 @@ def _card_message(card: Mapping[str, Any], kind: str, audience: Any) -> dict[str
 
 
 def _chat_fields(entry: OutboxEntry) -> dict[str, Any] | None:
-    """What the log keeps of a chat call; None for any other platform call."""
-    body = entry.body
-    if entry.method == "POST" and entry.path == CHAT_MESSAGES_PATH:
-        message = body.get("message")
-        if not isinstance(message, Mapping):
-            return None
-        if message.get("type") == "card" and isinstance(message.get("card"), Mapping):
-            return _card_message(message["card"], "card", body.get("audience"))
-        text = message.get("text")
+    """What the log keeps of a chat message; None for any other effect."""
+    if entry.effect is EffectKind.text:
+        text = entry.payload.get("text")
         return {
             "kind": "text",
-            "audience": str(body.get("audience") or ""),
+            "audience": str(entry.payload.get("audience") or ""),
             "text": _cut(text if isinstance(text, str) else "", MESSAGE_TEXT_MAX),
         }
-    # A card update (PUT) edits a message already logged: not a new message, not logged.
+    if entry.effect is EffectKind.card:
+        return _card_message(entry)
+    # A card update edits a message already logged: not a new message, not logged.
     return None
 
 

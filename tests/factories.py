@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from bot.core.effects import EffectKind
 from bot.core.models import (
     Actor,
     Audience,
@@ -236,19 +237,14 @@ def make_entry(
     now: datetime = NOW,
     **overrides: Any,
 ) -> OutboxEntry:
-    """An outbox entry posting a chat text (the body says which, for ordering checks)."""
+    """An outbox entry sending a chat text (the text says which, for ordering checks)."""
     entry_id = new_entry_id(now)
     fields: dict[str, Any] = {
         "entry_id": entry_id,
         "conversation_id": conversation_id,
         "request_id": request_id,
-        "method": "POST",
-        "path": "/v1/chat/messages",
-        "body": {
-            "conversation_id": conversation_id,
-            "audience": "buyer",
-            "message": {"type": "text", "text": text},
-        },
+        "effect": EffectKind.text,
+        "payload": {"audience": "buyer", "text": text},
         "idempotency_key": f"{request_id}:{entry_id}",
         "created_at": now,
     }

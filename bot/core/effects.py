@@ -6,6 +6,7 @@ Texts are named by a message id from `bot.messages`; their parameters keep their
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -70,3 +71,27 @@ class CreateShipment:
 Effect: TypeAlias = (
     Notify | SendCard | UpdateCard | IssueRefund | CreateReplacementOrder | CreateShipment
 )
+
+
+class EffectKind(enum.StrEnum):
+    """What an outbox entry asks a platform to do: a domain effect, not an HTTP call.
+
+    Each platform's outbound half turns one into its own calls (SPEC §3.2 for the generic
+    platform); the payload of each kind is documented in `bot.runtime.outbound`.
+    """
+
+    text = "text"  # a chat text to one party
+    card = "card"  # a new card, rendered when it is delivered
+    card_update = "card_update"  # a sent card re-rendered in place
+    refund = "refund"
+    replacement_order = "replacement_order"
+    shipment = "shipment"
+
+    @property
+    def shows_card(self) -> bool:
+        return self in (EffectKind.card, EffectKind.card_update)
+
+    @property
+    def has_result(self) -> bool:
+        """The platform's answer carries a result the request records (an id, a number)."""
+        return self in (EffectKind.refund, EffectKind.replacement_order, EffectKind.shipment)

@@ -19,6 +19,7 @@ Behaviour worth knowing:
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -42,6 +43,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bot.core.durations import format_duration, parse_duration
 from bot.core.errors import ConfigError
 from bot.core.policy import Policy
+from bot.platforms.registry import PLATFORMS
 
 ENV_PREFIX = "RESHIPBOT_"
 
@@ -99,6 +101,7 @@ class Settings(BaseSettings):
 
     app_key: str = DEV_APP_KEY
     app_secret: tuple[SecretStr, ...] = (SecretStr(DEV_APP_SECRET),)
+    platform: str = "generic"
     platform_url: str | None = None
     redis_url: SecretStr | None = None
     redis_prefix: str = Field(default="rb", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
@@ -168,6 +171,13 @@ class Settings(BaseSettings):
         if isinstance(raw, str) and any(char.isspace() for char in raw.strip()):
             raise ValueError("must be one word without spaces (the value is not shown)")
         return raw.strip() if isinstance(raw, str) else value
+
+    @field_validator("platform")
+    @classmethod
+    def _known_platform(cls, value: str) -> str:
+        if value not in PLATFORMS:
+            raise ValueError(f"{value!r} is not a platform this bot knows: {', '.join(PLATFORMS)}")
+        return value
 
     @field_validator("platform_url", mode="before")
     @classmethod
@@ -271,6 +281,15 @@ class Settings(BaseSettings):
     def token_signing_secret(self) -> SecretStr:
         """The `TOKEN_SECRET` that signs card action tokens (the first listed)."""
         return self.token_secret[0]
+
+    def platform_options(self) -> dict[str, Any]:
+        """The chosen platform's own settings (`<platform>_<option>` fields), by option."""
+        prefix = f"{self.platform}_"
+        return {
+            name.removeprefix(prefix): getattr(self, name)
+            for name in type(self).model_fields
+            if name.startswith(prefix)
+        }
 
     def policy(self) -> Policy:
         return Policy(
@@ -389,3 +408,13 @@ def _describe(error: ValidationError) -> str:
         else:
             lines.append(message)  # a check of several variables names them itself
     return "\n".join(lines)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether listening on `host` is reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

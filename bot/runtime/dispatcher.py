@@ -11,11 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from bot.core.chat_parser import (
     ParsedCommand,
@@ -31,22 +30,20 @@ from bot.core.commands import (
     DeliveryFailed,
     LogisticsUpdate,
     PlatformCancel,
-    RefundIssued,
-    ReplacementOrderCreated,
-    RequestedItem,
-    ShipmentCreated,
     TimerFired,
 )
 from bot.core.errors import StorageError
+from bot.core.events import (
+    CardClicked,
+    CarrierUpdate,
+    ChatMessage,
+    InboundEvent,
+    RequestCancelled,
+    RequestOpened,
+)
 from bot.core.models import (
     Actor,
-    Buyer,
-    Evidence,
-    Order,
-    OrderLine,
     ReshipmentRequest,
-    Role,
-    Seller,
 )
 from bot.core.outcome import Outcome, Refusal
 from bot.core.policy import Policy
@@ -54,20 +51,7 @@ from bot.core.rules import decide, refuse, refuse_without_request, slow_down
 from bot.core.schedule import nearest_deadline, offer_ttl, timers_for
 from bot.core.selection import select_request
 from bot.core.tokens import TokenClaims, TokenSigner
-from bot.platforms.generic.wire import (
-    CancelledData,
-    CardActionData,
-    ChatMessageData,
-    Envelope,
-    FieldProblem,
-    LogisticsData,
-    RequestedData,
-    from_unix,
-)
 from bot.runtime.outbound import (
-    FEEDBACK_REFUND,
-    FEEDBACK_REPLACEMENT_ORDER,
-    FEEDBACK_SHIPMENT,
     OutboxPlanner,
 )
 from bot.runtime.tracking_claims import claim_tracking, new_tracking_number
@@ -86,7 +70,8 @@ class Handled:
     code: str = ""
     message: str = ""
     refusal: Refusal | None = None
-    fields: tuple[FieldProblem, ...] = ()  # for "invalid": which `data` fields are wrong
+    # for "invalid": which fields of the event are wrong, as {"field", "message"}
+    fields: tuple[Mapping[str, str], ...] = ()
 
 
 PROCESSED = Handled("processed")
@@ -96,7 +81,7 @@ WRONG_SHOP = Handled(
     "invalid",
     "shop_mismatch",
     "shop_id: the conversation's requests belong to another shop",
-    fields=(FieldProblem(field="shop_id", message="the conversation belongs to another shop"),),
+    fields=({"field": "shop_id", "message": "the conversation belongs to another shop"},),
 )
 STALE_TRACKING = Handled("invalid", "stale_tracking")  # the index points at a request without it
 THROTTLED = Handled("ignored", "rate_limited")  # more commands than a person can mean
@@ -135,42 +120,41 @@ class Dispatcher:
         self._observer = observer
         self._max_attempts = max_attempts
         self._commands_per_minute = commands_per_minute
-        self._handlers: Mapping[str, Callable[[Envelope, Any], Awaitable[Handled]]] = {
-            "reshipment.requested": self._requested,
-            "chat.message": self._chat_message,
-            "card.action": self._card_action,
-            "logistics.updated": self._logistics,
-            "reshipment.cancelled": self._cancelled,
-        }
 
     # --- events ------------------------------------------------------------------------
 
-    async def handle(self, envelope: Envelope, data: Any) -> Handled:
-        """Process one verified, validated event."""
-        handler = self._handlers.get(envelope.type)
-        if handler is None:
-            return IGNORED
-        return await handler(envelope, data)
+    async def handle(self, event: InboundEvent) -> Handled:
+        """Process one verified event, in the bot's words (`bot.core.events`)."""
+        happening = event.happening
+        if isinstance(happening, RequestOpened):
+            return await self._requested(event, happening.create)
+        if isinstance(happening, ChatMessage):
+            return await self._chat_message(event, happening)
+        if isinstance(happening, CardClicked):
+            return await self._card_action(event, happening)
+        if isinstance(happening, CarrierUpdate):
+            return await self._logistics(event, happening)
+        return await self._cancelled(event, happening)
 
-    async def _requested(self, envelope: Envelope, data: RequestedData) -> Handled:
-        command = _create_command(envelope, data)
+    async def _requested(self, event: InboundEvent, command: CreateRequest) -> Handled:
         first = decide(None, command, self.clock.now(), self.policy)
         if first.refusal is not None:
             return _invalid_request(first.refusal)
+        request_id, conversation_id = command.request_id, command.conversation_id
         owner = await self.store.claim_request_id(
-            data.request_id, data.conversation_id, order_id=data.order.order_id
+            request_id, conversation_id, order_id=command.order.order_id
         )
-        if owner != data.conversation_id:
+        if owner != conversation_id:
             log.info(
                 "request id already used in another conversation",
-                extra={"request_id": data.request_id, "event_id": envelope.event_id},
+                extra={"request_id": request_id, "event_id": event.event_id},
             )
             return DUPLICATE
 
         decided = [first]
 
         def decider(view: ConversationView, now: datetime) -> Decision | Handled:
-            existing = view.request(data.request_id)
+            existing = view.request(request_id)
             if existing is not None:
                 return DUPLICATE
             if decided:  # the check above already decided it: use it once
@@ -179,22 +163,22 @@ class Dispatcher:
 
         # A new request needs nothing from the store: commit at once, expecting version 0.
         # If it exists after all, the commit says so (conflict) and the loop reads first.
-        return await self.run(data.conversation_id, envelope.event_id, decider, blind=True)
+        return await self.run(conversation_id, event.event_id, decider, blind=True)
 
-    async def _chat_message(self, envelope: Envelope, data: ChatMessageData) -> Handled:
-        parsed = parse_command(data.text)
+    async def _chat_message(self, event: InboundEvent, message: ChatMessage) -> Handled:
+        parsed = parse_command(message.text)
         if parsed is None:
             return IGNORED
-        actor = Actor(role=Role(data.sender.role), id=data.sender.id)
+        actor = message.sender
 
         def decider(view: ConversationView, now: datetime) -> Decision | Handled:
             return self._decide_chat(view, actor, parsed, now)
 
         return await self.run(
-            data.conversation_id,
-            envelope.event_id,
+            message.conversation_id,
+            event.event_id,
             decider,
-            shop_id=envelope.shop_id,
+            shop_id=event.shop_id,
             attempt_by=actor,
         )
 
@@ -221,65 +205,67 @@ class Dispatcher:
             return None, refuse_without_request(actor, problem)
         return request, refuse(request, actor, problem, now, word)
 
-    async def _card_action(self, envelope: Envelope, data: CardActionData) -> Handled:
-        actor = Actor(role=Role(data.actor.role), id=data.actor.id)
-        claims = self.tokens.verify(data.token)
-        valid = claims is not None and _binds(claims, data, actor)
+    async def _card_action(self, event: InboundEvent, click: CardClicked) -> Handled:
+        actor = click.actor
+        claims = self.tokens.verify(click.token)
+        valid = claims is not None and _binds(claims, click)
 
         def decider(view: ConversationView, now: datetime) -> Decision | Handled:
-            request_id = claims.request_id if valid and claims else _request_of(data.card_id)
+            request_id = claims.request_id if valid and claims else _request_of(click.card_id)
             request = view.request(request_id)
             if request is None:
                 return None, refuse_without_request(actor, Refusal("invalid_token"))
             if not valid or claims is None:
-                return request, refuse(request, actor, Refusal("invalid_token"), now, data.action)
-            click = CardAction(actor, data.card_id, claims.version, data.action, dict(data.form))
-            return request, decide(request, click, now, self.policy)
+                return request, refuse(request, actor, Refusal("invalid_token"), now, click.action)
+            form = dict(click.form)
+            action = CardAction(actor, click.card_id, claims.version, click.action, form)
+            return request, decide(request, action, now, self.policy)
 
         return await self.run(
-            data.conversation_id,
-            envelope.event_id,
+            click.conversation_id,
+            event.event_id,
             decider,
-            shop_id=envelope.shop_id,
+            shop_id=event.shop_id,
             attempt_by=actor,
         )
 
-    async def _logistics(self, envelope: Envelope, data: LogisticsData) -> Handled:
-        update = LogisticsUpdate(
-            data.tracking_number,
-            data.carrier,
-            data.status,
-            data.description,
-            from_unix(data.occurred_at),
+    async def _logistics(self, event: InboundEvent, update: CarrierUpdate) -> Handled:
+        command = LogisticsUpdate(
+            update.tracking_number,
+            update.carrier,
+            update.status,
+            update.description,
+            update.occurred_at,
         )
         for fresh in (False, True):  # a remembered claim may have moved: ask the store
-            located = await self.store.locate_tracking(data.tracking_number, fresh=fresh)
+            located = await self.store.locate_tracking(update.tracking_number, fresh=fresh)
             if located is None:
                 break
             conversation_id, request_id = located
             handled = await self._system(
                 conversation_id,
                 request_id,
-                update,
-                envelope.event_id,
-                shop_id=envelope.shop_id,
-                tracking_number=data.tracking_number,
+                command,
+                event.event_id,
+                shop_id=event.shop_id,
+                tracking_number=update.tracking_number,
             )
             if handled is not STALE_TRACKING:
                 return handled
         return Handled(
             "invalid",
             "unknown_tracking_number",
-            f"no shipment has tracking number {data.tracking_number}",
+            f"no shipment has tracking number {update.tracking_number}",
         )
 
-    async def _cancelled(self, envelope: Envelope, data: CancelledData) -> Handled:
-        conversation_id = await self.store.locate_request(data.request_id)
+    async def _cancelled(self, event: InboundEvent, cancelled: RequestCancelled) -> Handled:
+        request_id = cancelled.request_id
+        conversation_id = await self.store.locate_request(request_id)
         if conversation_id is None:
-            return Handled("invalid", "unknown_request", f"no reshipment request {data.request_id}")
-        cancel = PlatformCancel(from_unix(data.cancelled_at))
+            return Handled("invalid", "unknown_request", f"no reshipment request {request_id}")
+        cancel = PlatformCancel(cancelled.cancelled_at)
         return await self._system(
-            conversation_id, data.request_id, cancel, envelope.event_id, shop_id=envelope.shop_id
+            conversation_id, request_id, cancel, event.event_id, shop_id=event.shop_id
         )
 
     async def _system(
@@ -329,10 +315,10 @@ class Dispatcher:
             await self.store.release_timer(claim, due)
         return result
 
-    async def apply_result(self, entry: OutboxEntry, response: Mapping[str, Any]) -> None:
-        """The platform answered an effect whose result belongs in the request."""
-        command = _result_command(entry.feedback, response)
-        if command is None or entry.request_id is None:
+    async def apply_result(self, entry: OutboxEntry, command: Command) -> None:
+        """The platform's answer to an effect carries a result the request records: commit
+        it, acknowledging the entry in that same commit."""
+        if entry.request_id is None:
             await self.store.ack_outbox(entry, self.clock.now())
             return
         result = await self._system(
@@ -341,11 +327,11 @@ class Dispatcher:
         if result.code:  # nothing was committed, so nothing acknowledged the entry
             await self.store.ack_outbox(entry, self.clock.now())
 
-    async def record_dead(self, entry: OutboxEntry, error: str) -> None:
-        """An effect failed for good: agents see it in the request's timeline."""
+    async def record_dead(self, entry: OutboxEntry, error: str, effect: str) -> None:
+        """An effect (`effect`: as the platform calls it) failed for good: agents see it in
+        the request's timeline."""
         if entry.request_id is None:
             return
-        effect = f"{entry.method} {entry.path}"
         await self._system(
             entry.conversation_id, entry.request_id, DeliveryFailed(effect, error[:300]), None
         )
@@ -479,8 +465,8 @@ def _invalid_request(refusal: Refusal) -> Handled:
     """T1's guards failed: name the field the way the wire validation does (`data.items[0]…`)."""
     params = refusal.params
     field = f"data.{params['field']}" if "field" in params else "data"
-    problem = FieldProblem(field=field, message=str(params.get("problem", refusal.message)))
-    message = f"{problem.field}: {problem.message}"
+    problem = {"field": field, "message": str(params.get("problem", refusal.message))}
+    message = f"{problem['field']}: {problem['message']}"
     return Handled("invalid", "invalid_data", message, refusal, fields=(problem,))
 
 
@@ -492,12 +478,12 @@ def _word(parsed: ParsedCommand | UsageError) -> str:
     return parsed.command if isinstance(parsed, UsageError) else parsed.name
 
 
-def _binds(claims: TokenClaims, data: CardActionData, actor: Actor) -> bool:
+def _binds(claims: TokenClaims, click: CardClicked) -> bool:
     return (
-        claims.card_id == data.card_id
-        and claims.action == data.action
-        and claims.role == actor.role.value
-        and claims.actor_id == actor.id
+        claims.card_id == click.card_id
+        and claims.action == click.action
+        and claims.role == click.actor.role.value
+        and claims.actor_id == click.actor.id
     )
 
 
@@ -510,57 +496,6 @@ def _latest(view: ConversationView) -> ReshipmentRequest | None:
     if not view.requests:
         return None
     return max(view.requests, key=lambda r: (r.created_at, r.request_id))
-
-
-def _result_command(feedback: str | None, response: Mapping[str, Any]) -> Command | None:
-    def text(key: str) -> str | None:
-        value = response.get(key)
-        return value if isinstance(value, str) and value else None
-
-    if feedback == FEEDBACK_REPLACEMENT_ORDER and (order_id := text("replacement_order_id")):
-        return ReplacementOrderCreated(order_id)
-    if feedback == FEEDBACK_REFUND and (refund_id := text("refund_id")):
-        return RefundIssued(refund_id)
-    if feedback == FEEDBACK_SHIPMENT:
-        carrier, tracking = text("carrier"), text("tracking_number")
-        if carrier and tracking:
-            return ShipmentCreated(carrier, tracking)
-    return None
-
-
-def _create_command(envelope: Envelope, data: RequestedData) -> CreateRequest:
-    order = data.order
-    return CreateRequest(
-        request_id=data.request_id,
-        shop_id=envelope.shop_id,
-        conversation_id=data.conversation_id,
-        requested_at=from_unix(data.requested_at),
-        reason=data.reason,
-        items=tuple(RequestedItem(item.line_id, item.quantity) for item in data.items),
-        evidence=Evidence(note=data.evidence.note, image_urls=tuple(data.evidence.image_urls)),
-        buyer=Buyer(id=data.buyer.id, locale=data.buyer.locale, timezone=data.buyer.timezone),
-        seller=Seller(
-            id=data.seller.id,
-            locale=data.seller.locale,
-            timezone=data.seller.timezone,
-            region=data.seller.region.upper(),
-        ),
-        order=Order(
-            order_id=order.order_id,
-            currency=order.currency,
-            shipping_option=order.shipping_option,
-            lines=tuple(
-                OrderLine(
-                    line_id=line.line_id,
-                    sku=line.sku,
-                    name=line.name,
-                    quantity=line.quantity,
-                    unit_price=Decimal(line.unit_price),
-                )
-                for line in order.lines
-            ),
-        ),
-    )
 
 
 __all__ = ["Dispatcher", "Handled"]

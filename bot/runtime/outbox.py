@@ -1,13 +1,13 @@
-"""The outbox worker: delivers committed platform calls, at least once, in order per conversation.
+"""The outbox worker: delivers committed effects, at least once, in order per conversation.
 
-A transition commits its platform calls as outbox entries together with its state
-(SPEC §5), so nothing is sent before it is stored. This worker claims due entries (the
-store leases each conversation's oldest one only, which keeps a conversation in order),
-delivers them concurrently, and records what came of each:
+A transition commits its effects as outbox entries together with its state (SPEC §5),
+so nothing is sent before it is stored. This worker claims due entries (the store
+leases each conversation's oldest one only, which keeps a conversation in order), has
+the platform carry them out concurrently, and records what came of each:
 
-- done: `store.ack_outbox` — unless the entry carries `feedback` and `on_result` is set;
-  then `on_result(entry, response)` commits the platform's answer into the request and
-  acks the entry in that same atomic commit, so the worker does not ack it.
+- done: `store.ack_outbox` — unless the platform's answer carries a result for the
+  request and `on_result` is set; then `on_result(entry, result)` commits it into the
+  request and acks the entry in that same atomic commit, so the worker does not ack it.
 - retry: `store.retry_outbox` at `now + backoff` (base·2^attempts, capped, jittered to
   between half and all of it; a `Retry-After` from the platform is honoured up to the
   cap); after `max_attempts` attempts it becomes a dead letter.
@@ -34,19 +34,20 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.core.clock import Clock
-from bot.platforms.generic.client import Delivery, Outcome
+from bot.core.commands import Command
+from bot.platforms.base import Delivery, DeliveryStatus
 from storage.base import OutboxEntry, Store
 
 log = logging.getLogger("reshipbot.outbox")
 
-OnResult = Callable[[OutboxEntry, dict[str, Any]], Awaitable[None]]
+OnResult = Callable[[OutboxEntry, Command], Awaitable[None]]
 OnDead = Callable[[OutboxEntry, str], Awaitable[None]]
 # Fills in a body rendered at delivery (a card); None: nothing to send any more.
 Materialize = Callable[[OutboxEntry], Awaitable[OutboxEntry | None]]
 
 
 class Deliverer(Protocol):
-    """What the worker needs from `bot.platform.PlatformClient`."""
+    """What the worker needs from the platform (`bot.platforms.base.Platform`)."""
 
     async def deliver(self, entry: OutboxEntry) -> Delivery: ...
 
@@ -219,18 +220,18 @@ class OutboxWorker:
             except Exception as exc:  # a client is not supposed to raise; treat it as I/O
                 log.exception("outbox: the platform client raised", extra=_fields(entry))
                 delivery = Delivery.retry(f"client error: {type(exc).__name__}")
-        self._metrics.attempt(delivery.outcome.value)
+        self._metrics.attempt(delivery.status.value)
         try:
             await self._settle(entry, delivery)
         except Exception:  # the entry stays leased and is claimed again at lease end
             log.exception("outbox: recording the outcome failed", extra=_fields(entry))
-        if delivery.outcome is not Outcome.retry:
+        if delivery.status is not DeliveryStatus.retry:
             # the conversation's next entry is due now: claim it without waiting a poll
             self._wake.set()
 
     async def _prepare(self, entry: OutboxEntry) -> OutboxEntry | None:
-        """The entry with its body rendered; None when it is settled without sending."""
-        if entry.render is None or self._materialize is None:
+        """The entry with its card rendered; None when it is settled without sending."""
+        if not entry.effect.shows_card or self._materialize is None:
             return entry
         try:
             ready = await self._materialize(entry)
@@ -249,12 +250,12 @@ class OutboxWorker:
     async def _settle(self, entry: OutboxEntry, delivery: Delivery) -> None:
         now = self._clock.now()
         error = delivery.error or "unknown error"
-        if delivery.outcome is Outcome.done:
-            if entry.feedback is not None and self._on_result is not None:
-                await self._feed_back(entry, delivery.response)
+        if delivery.status is DeliveryStatus.done:
+            if delivery.result is not None and self._on_result is not None:
+                await self._feed_back(entry, delivery.result)
             else:
                 await self._store.ack_outbox(entry, now)
-        elif delivery.outcome is Outcome.retry:
+        elif delivery.status is DeliveryStatus.retry:
             attempts = entry.attempts + 1
             if attempts >= self._max_attempts:
                 await self._bury(entry, f"gave up after {attempts} attempts: {error}", now)
@@ -265,10 +266,10 @@ class OutboxWorker:
         else:
             await self._bury(entry, error, now)
 
-    async def _feed_back(self, entry: OutboxEntry, response: dict[str, Any]) -> None:
+    async def _feed_back(self, entry: OutboxEntry, result: Command) -> None:
         assert self._on_result is not None
         try:
-            await self._on_result(entry, response)
+            await self._on_result(entry, result)
         except Exception as exc:
             log.exception("outbox: committing the platform's answer failed", extra=_fields(entry))
             next_at = self._clock.now() + self._backoff(entry.attempts, None)
@@ -299,6 +300,6 @@ def _fields(entry: OutboxEntry) -> dict[str, Any]:
         "entry_id": entry.entry_id,
         "conversation_id": entry.conversation_id,
         "request_id": entry.request_id,
-        "path": entry.path,
+        "effect": entry.effect.value,
         "attempts": entry.attempts,
     }

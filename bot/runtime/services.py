@@ -9,15 +9,15 @@ import logging
 from datetime import timedelta
 from typing import Literal
 
-import aiohttp
 from aiohttp import web
 
 from bot.core import workdays
 from bot.core.clock import Clock
 from bot.core.policy import Policy
 from bot.core.tokens import TokenSigner
-from bot.platforms.generic.client import PlatformClient
-from bot.runtime.config import Settings
+from bot.platforms.base import Platform, PlatformSettings
+from bot.platforms.registry import make_platform
+from bot.runtime.config import Settings, is_loopback
 from bot.runtime.dispatcher import Dispatcher
 from bot.runtime.metrics import Metrics
 from bot.runtime.outbound import CardMaterializer, OutboxPlanner
@@ -25,7 +25,7 @@ from bot.runtime.outbox import OutboxWorker
 from bot.runtime.scheduler import Scheduler
 from cards.render import Renderer
 from storage import open_store
-from storage.base import Store
+from storage.base import OutboxEntry, Store
 
 log = logging.getLogger("reshipbot.services")
 
@@ -43,13 +43,12 @@ class Services:
         clock: Clock,
         *,
         role: Role = "all",
-        platform_url: str | None = None,
         store: Store | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.role = role
-        self.platform_url = platform_url
+        self.platform: Platform = make_platform(settings.platform, platform_settings(settings))
         self.metrics = Metrics()
         self.policy: Policy = settings.policy()
         self.tokens = TokenSigner(*(s.get_secret_value() for s in settings.token_secret))
@@ -61,7 +60,6 @@ class Services:
         self._owns_store = False
         self._dispatcher: Dispatcher | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._session: aiohttp.ClientSession | None = None
 
     @property
     def store(self) -> Store:
@@ -74,15 +72,6 @@ class Services:
         if self._dispatcher is None:
             raise RuntimeError("the services are not started")
         return self._dispatcher
-
-    @property
-    def platform_base(self) -> str:
-        if self.platform_url:
-            return self.platform_url
-        if self.settings.platform_url:
-            return self.settings.platform_url
-        host = self.settings.host if self.settings.host not in ("0.0.0.0", "::") else "127.0.0.1"
-        return f"http://{host}:{self.settings.port}/sandbox"
 
     async def start(self) -> None:
         # one-off costs paid now rather than by the first webhooks: holiday calendars
@@ -113,22 +102,22 @@ class Services:
             commands_per_minute=self.settings.commands_per_minute,
         )
         if self.role in ("all", "worker"):
-            self._start_workers(self._store, self._dispatcher)
+            await self._start_workers(self._store, self._dispatcher)
 
-    def _start_workers(self, store: Store, dispatcher: Dispatcher) -> None:
-        self._session = aiohttp.ClientSession()
-        client = PlatformClient(
-            self.platform_base,
-            self.settings.app_key,
-            self.settings.signing_secret.get_secret_value(),
-            self._session,
-        )
+    async def _start_workers(self, store: Store, dispatcher: Dispatcher) -> None:
+        platform = self.platform
+        await platform.start()
+
+        async def record_dead(entry: OutboxEntry, error: str) -> None:
+            call = platform.describe(entry)
+            await dispatcher.record_dead(entry, error, f"{call.method} {call.path}")
+
         self.outbox = OutboxWorker(
             store,
-            client,
+            platform,
             self.clock,
             on_result=dispatcher.apply_result,
-            on_dead=dispatcher.record_dead,
+            on_dead=record_dead,
             materialize=CardMaterializer(store, self.renderer),
             metrics=self.metrics,
             # a lease must outlive a slow platform call, or the entry is sent twice
@@ -168,10 +157,24 @@ class Services:
             for task in pending:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        if self._session is not None:
-            await self._session.close()
+        await self.platform.close()
         if self._store is not None and self._owns_store:
             await self._store.close()
+
+
+def platform_settings(settings: Settings) -> PlatformSettings:
+    """What the settings tell the platform (`bot.platforms.base.PlatformSettings`)."""
+    host = settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"
+    return PlatformSettings(
+        app_key=settings.app_key,
+        app_secrets=tuple(secret.get_secret_value() for secret in settings.app_secret),
+        platform_url=settings.platform_url,
+        own_url=f"http://{host}:{settings.port}",
+        max_event_age=settings.max_event_age,
+        loopback=is_loopback(settings.host),
+        agent_tokens=tuple(token.get_secret_value() for token in settings.agent_token),
+        options=settings.platform_options(),
+    )
 
 
 SERVICES = web.AppKey("reshipbot_services", Services)

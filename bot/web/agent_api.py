@@ -17,7 +17,7 @@ from bot.runtime.services import SERVICES, Services
 from bot.web.api_view import iso, request_view
 from bot.web.responses import error, json_response
 from cards.model import Card
-from storage.base import RequestFilter
+from storage.base import DeadLetter, RequestFilter
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -136,26 +136,27 @@ async def list_deliveries(request: web.Request) -> web.StreamResponse:
     if isinstance(limit, str):
         return error(400, "bad_query", limit)
     letters = await services.store.dead_letters(limit=limit)
-    return json_response(
-        {
-            "items": [
-                {
-                    "entry_id": letter.entry.entry_id,
-                    "conversation_id": letter.entry.conversation_id,
-                    "request_id": letter.entry.request_id,
-                    "method": letter.entry.method,
-                    "path": letter.entry.path,
-                    "idempotency_key": letter.entry.idempotency_key,
-                    "attempts": letter.entry.attempts,
-                    "error": letter.error,
-                    "failed_at": iso(letter.failed_at),
-                    "created_at": iso(letter.entry.created_at),
-                    "body": without_tokens(letter.entry.body),
-                }
-                for letter in letters
-            ]
-        }
-    )
+    return json_response({"items": [_dead_letter(services, letter) for letter in letters]})
+
+
+def _dead_letter(services: Services, letter: DeadLetter) -> dict[str, Any]:
+    """A dead letter as the platform's call it would have been (`method`, `path`, `body`)."""
+    entry = letter.entry
+    call = services.platform.describe(entry)
+    return {
+        "entry_id": entry.entry_id,
+        "conversation_id": entry.conversation_id,
+        "request_id": entry.request_id,
+        "effect": entry.effect.value,
+        "method": call.method,
+        "path": call.path,
+        "idempotency_key": entry.idempotency_key,
+        "attempts": entry.attempts,
+        "error": letter.error,
+        "failed_at": iso(letter.failed_at),
+        "created_at": iso(entry.created_at),
+        "body": without_tokens(call.body),
+    }
 
 
 def add_routes(app: web.Application) -> None:

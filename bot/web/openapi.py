@@ -148,7 +148,10 @@ DEAD_LETTER = _object(
         "entry_id": STRING,
         "conversation_id": STRING,
         "request_id": _nullable(STRING),
-        "method": {"enum": ["POST", "PUT"]},
+        "effect": {
+            "enum": ["text", "card", "card_update", "refund", "replacement_order", "shipment"]
+        },
+        "method": STRING,
         "path": STRING,
         "idempotency_key": STRING,
         "attempts": {"type": "integer", "minimum": 0},

@@ -177,13 +177,3 @@ async def run_web(app: web.Application, settings: Settings, metrics: Metrics | N
             listener.close()
     finally:
         await runner.cleanup()
-
-
-def is_loopback(host: str) -> bool:
-    """Whether listening on `host` is reachable from this machine only."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

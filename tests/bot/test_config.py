@@ -146,6 +146,7 @@ def test_load_settings_reads_the_process_environment_by_default(
         ("RESHIPBOT_SHIP_WORKING_DAYS", "0", "RESHIPBOT_SHIP_WORKING_DAYS: 0 is not between"),
         ("RESHIPBOT_MAX_PARTIAL_OFFERS", "-1", "RESHIPBOT_MAX_PARTIAL_OFFERS: -1 is not"),
         ("RESHIPBOT_MAX_BODY_BYTES", "256k", "RESHIPBOT_MAX_BODY_BYTES: '256k' is not"),
+        ("RESHIPBOT_PLATFORM", "shopify", "RESHIPBOT_PLATFORM: 'shopify' is not a platform"),
         ("RESHIPBOT_PLATFORM_URL", "ftp://x", "RESHIPBOT_PLATFORM_URL: 'ftp://x' is not"),
         ("RESHIPBOT_PLATFORM_URL", "example.com", "RESHIPBOT_PLATFORM_URL: 'example.com'"),
         ("RESHIPBOT_REDIS_URL", "localhost:6379", "RESHIPBOT_REDIS_URL: the value (not shown"),

@@ -21,6 +21,7 @@ from bot.core.commands import AcceptOffer, Approve, Command, CreateRequest, Help
 from bot.core.effects import Effect
 from bot.core.models import ReshipmentRequest
 from bot.core.rules import decide
+from bot.platforms.generic.outbound import call_for
 from bot.runtime.outbound import CardMaterializer, OutboxPlanner
 from cards.render import Renderer
 from storage.base import ConversationView
@@ -54,13 +55,14 @@ class _Committed:
 def delivered(
     renderer: Renderer, request: ReshipmentRequest, effects: Sequence[Effect], now: datetime
 ) -> list[Mapping[str, Any]]:
-    """The bodies the platform gets: texts from the commit, cards rendered at delivery."""
+    """The bodies the generic platform gets: texts from the commit, cards rendered at
+    delivery."""
     entries = OutboxPlanner(renderer).plan("conv-1", request, effects, now, "k")
     materialize = CardMaterializer(_Committed(request), renderer)
 
     async def ready() -> list[Mapping[str, Any]]:
         rendered = [await materialize(entry) for entry in entries]
-        return [entry.body for entry in rendered if entry is not None]
+        return [call_for(entry).body for entry in rendered if entry is not None]
 
     return asyncio.run(ready())
 

@@ -9,12 +9,14 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.clock import FakeClock
+from bot.core.events import InboundEvent
 from bot.core.tokens import TokenClaims, TokenSigner
-from bot.platforms.generic.wire import CardActionData, ChatMessageData, Envelope, RequestedData
+from bot.platforms.generic.signing import sign_body
 from bot.runtime.config import load_settings
 from bot.runtime.services import Services
 from storage import MemoryStore
@@ -48,23 +50,34 @@ forms = st.dictionaries(
 )
 
 
-def _envelope(n: int, type_: str, data: dict[str, Any]) -> Envelope:
-    return Envelope(type=type_, event_id=f"evt-{n}", shop_id="shop-1", timestamp=0, data=data)
+def _event(services: Services, n: int, type_: str, data: dict[str, Any]) -> InboundEvent:
+    """The event as the platform hands it over: a signed webhook, verified and parsed."""
+    envelope = {
+        "type": type_,
+        "event_id": f"evt-{n}",
+        "shop_id": "shop-1",
+        "timestamp": int(services.clock.now().timestamp()),
+        "data": data,
+    }
+    body = orjson.dumps(envelope)
+    settings = services.settings
+    signature = sign_body(settings.app_key, settings.signing_secret.get_secret_value(), body)
+    received = services.platform.receive(body, {"Authorization": signature}, services.clock.now())
+    assert isinstance(received, InboundEvent), received
+    return received
 
 
-async def _answer(type_: str, make_data: Callable[[TokenSigner], Any]) -> str:
+async def _answer(type_: str, make_data: Callable[[TokenSigner], dict[str, Any]]) -> str:
     """A fresh bot (rules, texts, memory store) with one open request answers one event."""
     clock = FakeClock(NOW)
     services = Services(load_settings({}), clock, store=MemoryStore(clock), role="web")
     await services.start()
     try:
         raw = requested_data("RQ-1", "conv-1", clock)
-        opened = await services.dispatcher.handle(
-            _envelope(1, "reshipment.requested", raw), RequestedData(**raw)
-        )
+        opened = await services.dispatcher.handle(_event(services, 1, "reshipment.requested", raw))
         assert opened.verdict == "processed"
-        data = make_data(services.tokens)
-        handled = await services.dispatcher.handle(_envelope(2, type_, data.model_dump()), data)
+        event = _event(services, 2, type_, make_data(services.tokens))
+        handled = await services.dispatcher.handle(event)
         return handled.verdict
     finally:
         await services.stop()
@@ -79,9 +92,7 @@ def _token(tokens: TokenSigner, action: str) -> str:
 @given(text=texts, as_seller=st.booleans())
 def test_any_chat_text_is_answered_never_raised(text: str, as_seller: bool) -> None:
     sender = SELLER if as_seller else BUYER
-    data = ChatMessageData.model_validate(
-        {"conversation_id": "conv-1", "message_id": "m-1", "sender": sender, "text": text}
-    )
+    data = {"conversation_id": "conv-1", "message_id": "m-1", "sender": sender, "text": text}
 
     verdict = asyncio.run(_answer("chat.message", lambda _: data))
 
@@ -91,17 +102,15 @@ def test_any_chat_text_is_answered_never_raised(text: str, as_seller: bool) -> N
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(action=st.sampled_from(ACTIONS), form=forms)
 def test_any_card_form_is_answered_never_raised(action: str, form: dict[str, str]) -> None:
-    def click(tokens: TokenSigner) -> CardActionData:
-        return CardActionData.model_validate(
-            {
-                "conversation_id": "conv-1",
-                "card_id": "RQ-1.request.seller",
-                "action": action,
-                "token": _token(tokens, action),
-                "actor": SELLER,
-                "form": form,
-            }
-        )
+    def click(tokens: TokenSigner) -> dict[str, Any]:
+        return {
+            "conversation_id": "conv-1",
+            "card_id": "RQ-1.request.seller",
+            "action": action,
+            "token": _token(tokens, action),
+            "actor": SELLER,
+            "form": form,
+        }
 
     verdict = asyncio.run(_answer("card.action", click))
 

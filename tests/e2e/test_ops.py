@@ -12,10 +12,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.core.clock import OffsetClock
 from bot.platforms.generic.sandbox import SandboxState
-from bot.runtime.config import load_settings
+from bot.runtime.config import is_loopback, load_settings
 from bot.runtime.services import Services
 from bot.web.app import build_app
-from bot.web.serving import is_loopback
 from storage import MemoryStore
 from tests.e2e.conftest import BASE_ENV, MakeBot
 from tests.e2e.harness import AGENT_TOKEN, APP_SECRET, Answer, BotHarness

@@ -15,6 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.platforms.generic.client import PlatformClient
+from bot.platforms.generic.platform import GenericOutbound
 from bot.platforms.generic.sandbox import SANDBOX_STATE, SandboxState, sandbox_app
 from tests.outbox.support import APP_KEY, APP_SECRET
 
@@ -43,5 +44,8 @@ def platform_url(platform_server: TestServer) -> str:
 
 
 @pytest.fixture
-def platform_client(platform_url: str, http_session: aiohttp.ClientSession) -> PlatformClient:
-    return PlatformClient(platform_url, APP_KEY, APP_SECRET, http_session, timeout=2.0)
+def platform_client(platform_url: str, http_session: aiohttp.ClientSession) -> GenericOutbound:
+    """The generic platform's outbound half, delivering to the sandbox."""
+    return GenericOutbound(
+        PlatformClient(platform_url, APP_KEY, APP_SECRET, http_session, timeout=2.0)
+    )

@@ -9,6 +9,7 @@ import orjson
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from bot.core.effects import EffectKind
 from bot.platforms.generic.signing import sign_body
 from storage.base import Commit, OutboxEntry, Store
 from tests.factories import NOW, make_entry
@@ -47,40 +48,44 @@ def text_entry(conversation_id: str = "conv-1", text: str = "hello", **kw: Any) 
 def card_entry(
     conversation_id: str = "conv-1", card_body: dict[str, Any] | None = None, **kw: Any
 ) -> OutboxEntry:
-    body = {
-        "conversation_id": conversation_id,
-        "audience": "buyer",
-        "message": {"type": "card", "card": card_body or card()},
+    """A new card, rendered (as the outbox has it once it is about to be delivered)."""
+    shown = card_body or card()
+    payload = {
+        "card_id": shown["card_id"],
+        "version": shown["version"],
+        "audience": shown["audience"],
+        "card": shown,
     }
-    return make_entry(conversation_id, body=body, **kw)
+    return make_entry(conversation_id, effect=EffectKind.card, payload=payload, **kw)
 
 
 def card_update_entry(
     conversation_id: str = "conv-1", card_body: dict[str, Any] | None = None, **kw: Any
 ) -> OutboxEntry:
     updated = card_body or card(version=2, status="accepted", actions=[])
-    path = f"/v1/chat/cards/{updated['card_id']}"
-    body = {"conversation_id": conversation_id, "card": updated}
+    payload = {
+        "card_id": updated["card_id"],
+        "version": updated["version"],
+        "audience": updated["audience"],
+        "card": updated,
+    }
     key = f"card:{updated['card_id']}:v{updated['version']}"
-    fields: dict[str, Any] = {"method": "PUT", "path": path, "body": body, "idempotency_key": key}
+    fields: dict[str, Any] = {
+        "effect": EffectKind.card_update,
+        "payload": payload,
+        "idempotency_key": key,
+    }
     return make_entry(conversation_id, **(fields | kw))
 
 
 def refund_entry(
     conversation_id: str = "conv-1", request_id: str = "req-1", amount: str = "12.50", **kw: Any
 ) -> OutboxEntry:
-    body = {
-        "request_id": request_id,
-        "order_id": "order-1",
-        "amount": amount,
-        "currency": "USD",
-        "kind": "partial",
-    }
+    payload = {"order_id": "order-1", "amount": amount, "currency": "USD", "kind": "partial"}
     fields: dict[str, Any] = {
-        "path": "/v1/refunds",
-        "body": body,
+        "effect": EffectKind.refund,
+        "payload": payload,
         "idempotency_key": f"refund:{request_id}",
-        "feedback": "refund",
     }
     return make_entry(conversation_id, request_id, **(fields | kw))
 
@@ -90,21 +95,18 @@ def replacement_order_entry(
     request_id: str = "req-1",
     shipping_option: str = "platform",
 ) -> OutboxEntry:
-    body = {
-        "request_id": request_id,
+    payload = {
         "order_id": "order-1",
         "lines": [{"line_id": "L1", "quantity": 1}],
         "shipping_option": shipping_option,
-        "shipping_fee_paid_by": "seller",
         "ship_by": "2026-11-30T16:59:59Z",
     }
     return make_entry(
         conversation_id,
         request_id,
-        path="/v1/replacement-orders",
-        body=body,
+        effect=EffectKind.replacement_order,
+        payload=payload,
         idempotency_key=f"replacement-order:{request_id}",
-        feedback="replacement_order",
     )
 
 
@@ -114,18 +116,13 @@ def shipment_entry(
     request_id: str = "req-1",
     **extra: Any,
 ) -> OutboxEntry:
-    body = {
-        "request_id": request_id,
-        "replacement_order_id": replacement_order_id,
-        "shipping_option": "platform",
-    } | extra
+    payload = {"replacement_order_id": replacement_order_id, "shipping_option": "platform"}
     return make_entry(
         conversation_id,
         request_id,
-        path="/v1/shipments",
-        body=body,
+        effect=EffectKind.shipment,
+        payload=payload | extra,
         idempotency_key=f"shipment:{request_id}",
-        feedback="shipment",
     )
 
 

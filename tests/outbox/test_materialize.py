@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from bot.core.clock import FakeClock
 from bot.core.commands import Command, DeclineOffer, OfferPartialRefund
+from bot.core.effects import EffectKind
 from bot.core.models import ReshipmentRequest
 from bot.core.policy import Policy
 from bot.core.rules import decide
@@ -33,7 +34,7 @@ class Recorder:
 
     async def deliver(self, entry: OutboxEntry) -> Delivery:
         self.sent.append(entry)
-        return Delivery.done({})
+        return Delivery.done()
 
 
 class Bot:
@@ -89,12 +90,12 @@ class Bot:
 
 
 def card_calls(sent: list[OutboxEntry], card_id: str) -> list[tuple[str, int]]:
-    """(method, card version) of each call that carried `card_id`."""
+    """(effect, card version) of each delivery that carried `card_id`, rendered."""
     calls = []
     for entry in sent:
-        card = entry.body.get("card") or entry.body.get("message", {}).get("card")
+        card = entry.payload.get("card")
         if card is not None and card["card_id"] == card_id:
-            calls.append((entry.method, card["version"]))
+            calls.append((entry.effect.value, card["version"]))
     return calls
 
 
@@ -111,12 +112,14 @@ async def test_cards_go_out_rendered_and_overtaken_updates_are_dropped() -> None
 
     sent = await bot.deliver()
     # new cards are sent at their newest version; the update to v2 was overtaken by v3
-    assert card_calls(sent, seller_card) == [("POST", 3), ("PUT", 3)]
-    assert card_calls(sent, offer_card) == [("POST", 2), ("PUT", 2)]
-    offer = next(e for e in sent if e.method == "PUT" and e.body["card"]["card_id"] == offer_card)
-    assert offer.body["card"]["status"] == "declined" and offer.body["card"]["actions"] == []
-    assert all(entry.render is None for entry in sent)
-    texts = [e for e in sent if e.body.get("message", {}).get("type") == "text"]
+    assert card_calls(sent, seller_card) == [("card", 3), ("card_update", 3)]
+    assert card_calls(sent, offer_card) == [("card", 2), ("card_update", 2)]
+    offer = next(
+        e for e in sent if e.effect is EffectKind.card_update and e.payload["card_id"] == offer_card
+    )
+    assert offer.payload["card"]["status"] == "declined" and offer.payload["card"]["actions"] == []
+    assert all("card" in entry.payload for entry in sent if entry.effect.shows_card)
+    texts = [e for e in sent if e.effect is EffectKind.text]
     assert len(texts) == 3  # the receipt, "offer sent" and "offer declined"
 
 
@@ -124,11 +127,11 @@ async def test_delivered_in_step_every_version_goes_out() -> None:
     bot = Bot()
     created = await bot.do(create_command())
     card_id = created.cards[0].card_id
-    assert card_calls(await bot.deliver(), card_id) == [("POST", 1)]
+    assert card_calls(await bot.deliver(), card_id) == [("card", 1)]
     await bot.do(OfferPartialRefund(SELLER, amount="10.00"))
-    assert card_calls(await bot.deliver(), card_id) == [("PUT", 2)]
+    assert card_calls(await bot.deliver(), card_id) == [("card_update", 2)]
     await bot.do(DeclineOffer(BUYER))
-    assert card_calls(await bot.deliver(), card_id) == [("PUT", 3)]
+    assert card_calls(await bot.deliver(), card_id) == [("card_update", 3)]
 
 
 async def test_a_stale_update_is_dropped_and_a_current_one_rendered() -> None:
@@ -139,25 +142,20 @@ async def test_a_stale_update_is_dropped_and_a_current_one_rendered() -> None:
         entry_id="0000000000001-000001-aaaaaaaa",
         conversation_id=created.conversation_id,
         request_id=created.request_id,
-        method="PUT",
-        path=f"/v1/chat/cards/{card_id}",
-        body={
-            "conversation_id": created.conversation_id,
-            "card_id": card_id,
-            "version": 0,
-            "audience": "seller",
-        },
+        effect=EffectKind.card_update,
+        payload={"card_id": card_id, "version": 0, "audience": "seller"},
         idempotency_key=f"card:{card_id}:v0",
         created_at=bot.clock.now(),
-        render="card",
     )
     materialize = CardMaterializer(bot.store, bot.renderer)
     assert await materialize(update) is None
-    ready = await materialize(replace(update, body={**update.body, "version": 1}))
-    assert ready is not None and ready.render is None
-    assert ready.body == {
-        "conversation_id": created.conversation_id,
+    ready = await materialize(replace(update, payload={**update.payload, "version": 1}))
+    assert ready is not None
+    assert ready.payload == {
+        "card_id": card_id,
+        "version": 1,
+        "audience": "seller",
         "card": bot.renderer.card(created, card_id).model_dump(mode="json"),
     }
-    text = replace(update, render=None, method="POST", path="/v1/chat/messages")
+    text = replace(update, effect=EffectKind.text, payload={"audience": "seller", "text": "x"})
     assert await materialize(text) is text  # nothing to render: passed through

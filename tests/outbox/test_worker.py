@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 
 from bot.core.clock import FakeClock
+from bot.core.commands import Command, RefundIssued
 from bot.core.errors import StorageUnavailable
-from bot.platforms.generic.client import Delivery, PlatformClient
+from bot.platforms.base import Delivery
+from bot.platforms.generic.platform import GenericOutbound
 from bot.platforms.generic.sandbox import SandboxState
 from bot.runtime.metrics import Metrics
 from bot.runtime.outbox import OutboxWorker
@@ -35,14 +37,14 @@ class Recorder:
     """Collects what the worker hands back: results, dead letters, metrics."""
 
     def __init__(self, store: Store | None = None) -> None:
-        self.results: list[tuple[OutboxEntry, dict[str, Any]]] = []
+        self.results: list[tuple[OutboxEntry, Command]] = []
         self.dead_letters: list[tuple[OutboxEntry, str]] = []
         self.attempts: list[str] = []
         self.deaths = 0
         self._store = store  # when set, on_result acks like the dispatcher's commit does
 
-    async def on_result(self, entry: OutboxEntry, response: dict[str, Any]) -> None:
-        self.results.append((entry, response))
+    async def on_result(self, entry: OutboxEntry, result: Command) -> None:
+        self.results.append((entry, result))
         if self._store is not None:
             commit = Commit(entry.conversation_id, entry.created_at, ack_outbox=entry.entry_id)
             await self._store.commit(commit)
@@ -91,7 +93,7 @@ def texts(state: SandboxState, conversation_id: str) -> list[str | None]:
 
 # --- delivery rules, on both backends -----------------------------------------------------
 async def test_entries_are_delivered_in_order_per_conversation(
-    store: Store, clock: FakeClock, platform_client: PlatformClient, platform_state: SandboxState
+    store: Store, clock: FakeClock, platform_client: GenericOutbound, platform_state: SandboxState
 ) -> None:
     entries = [text_entry(conv, text=f"{conv}-{n}") for n in range(3) for conv in ("a", "b")]
     await enqueue(store, *entries)
@@ -106,12 +108,12 @@ async def test_entries_are_delivered_in_order_per_conversation(
 
 
 async def test_a_platform_failing_for_a_while_gets_each_effect_once_after_the_backoff(
-    store: Store, clock: FakeClock, platform_client: PlatformClient, platform_state: SandboxState
+    store: Store, clock: FakeClock, platform_client: GenericOutbound, platform_state: SandboxState
 ) -> None:
-    entry = refund_entry(feedback=None)
+    entry = refund_entry()
     await enqueue(store, entry)
     platform_state.fail_next(3, status=503)
-    worker = worker_for(store, platform_client, clock)
+    worker = worker_for(store, platform_client, clock, Recorder(store))
     start = clock.now()
 
     for due in (SECOND, 3 * SECOND, 7 * SECOND):  # 1 s, then 2 s, then 4 s later
@@ -129,16 +131,16 @@ async def test_a_platform_failing_for_a_while_gets_each_effect_once_after_the_ba
 
 
 async def test_a_retrying_entry_holds_back_its_conversation_only(
-    store: Store, clock: FakeClock, platform_client: PlatformClient, platform_state: SandboxState
+    store: Store, clock: FakeClock, platform_client: GenericOutbound, platform_state: SandboxState
 ) -> None:
     await enqueue(
         store,
-        refund_entry("a", feedback=None),
+        refund_entry("a"),
         text_entry("a", text="after"),
         text_entry("b", text="other"),
     )
     platform_state.fail_path("/v1/refunds", 500)
-    worker = worker_for(store, platform_client, clock)
+    worker = worker_for(store, platform_client, clock, Recorder(store))
 
     await drain(worker)
     assert texts(platform_state, "a") == []
@@ -155,7 +157,7 @@ async def test_a_retrying_entry_holds_back_its_conversation_only(
 
 
 async def test_a_refusal_is_a_dead_letter_and_the_conversation_goes_on(
-    store: Store, clock: FakeClock, platform_client: PlatformClient, platform_state: SandboxState
+    store: Store, clock: FakeClock, platform_client: GenericOutbound, platform_state: SandboxState
 ) -> None:
     refund, text = refund_entry(), text_entry(text="next")
     await enqueue(store, refund, text)
@@ -175,7 +177,7 @@ async def test_a_refusal_is_a_dead_letter_and_the_conversation_goes_on(
 
 
 async def test_max_attempts_make_a_dead_letter(
-    store: Store, clock: FakeClock, platform_client: PlatformClient, platform_state: SandboxState
+    store: Store, clock: FakeClock, platform_client: GenericOutbound, platform_state: SandboxState
 ) -> None:
     entry = text_entry()
     await enqueue(store, entry)
@@ -196,7 +198,7 @@ async def test_max_attempts_make_a_dead_letter(
 
 
 async def test_a_feedback_entry_goes_to_on_result_and_the_worker_does_not_ack_it(
-    store: Store, clock: FakeClock, platform_client: PlatformClient, platform_state: SandboxState
+    store: Store, clock: FakeClock, platform_client: GenericOutbound, platform_state: SandboxState
 ) -> None:
     refund = refund_entry()
     await enqueue(store, refund, text_entry(text="next"))
@@ -205,15 +207,15 @@ async def test_a_feedback_entry_goes_to_on_result_and_the_worker_does_not_ack_it
 
     await drain(worker)
 
-    [(entry, response)] = recorder.results
+    [(entry, result)] = recorder.results
     assert entry.entry_id == refund.entry_id
-    assert response == {"refund_id": platform_state.refunds[0]["refund_id"]}
+    assert result == RefundIssued(platform_state.refunds[0]["refund_id"])
     assert texts(platform_state, "conv-1") == []  # the refund is still the head
     assert [e.entry_id for e in await pending(store, clock)] == [refund.entry_id]
 
 
 async def test_when_on_result_acks_the_conversation_goes_on(
-    store: Store, clock: FakeClock, platform_client: PlatformClient, platform_state: SandboxState
+    store: Store, clock: FakeClock, platform_client: GenericOutbound, platform_state: SandboxState
 ) -> None:
     await enqueue(store, refund_entry(), text_entry(text="next"))
     worker = worker_for(store, platform_client, clock, Recorder(store))
@@ -224,7 +226,7 @@ async def test_when_on_result_acks_the_conversation_goes_on(
 
 
 async def test_without_on_result_a_feedback_entry_is_acked(
-    store: Store, clock: FakeClock, platform_client: PlatformClient, platform_state: SandboxState
+    store: Store, clock: FakeClock, platform_client: GenericOutbound, platform_state: SandboxState
 ) -> None:
     await enqueue(store, refund_entry())
     worker = worker_for(store, platform_client, clock, on_result=None)
@@ -236,17 +238,17 @@ async def test_without_on_result_a_feedback_entry_is_acked(
 
 
 async def test_a_failed_on_result_is_retried_and_the_platform_replays_the_answer(
-    store: Store, clock: FakeClock, platform_client: PlatformClient, platform_state: SandboxState
+    store: Store, clock: FakeClock, platform_client: GenericOutbound, platform_state: SandboxState
 ) -> None:
     refund = refund_entry()
     await enqueue(store, refund)
     recorder = Recorder(store)
     failures = [StorageUnavailable("down")]
 
-    async def on_result(entry: OutboxEntry, response: dict[str, Any]) -> None:
+    async def on_result(entry: OutboxEntry, result: Command) -> None:
         if failures:
             raise failures.pop()
-        await recorder.on_result(entry, response)
+        await recorder.on_result(entry, result)
 
     worker = worker_for(store, platform_client, clock, recorder, on_result=on_result)
 
@@ -255,7 +257,7 @@ async def test_a_failed_on_result_is_retried_and_the_platform_replays_the_answer
     await drain(worker)
 
     refund_id = platform_state.refunds[0]["refund_id"]
-    assert [r for _, r in recorder.results] == [{"refund_id": refund_id}]
+    assert [r for _, r in recorder.results] == [RefundIssued(refund_id)]
     assert [c.replayed for c in platform_state.calls] == [False, True]
     assert platform_state.effect_count(refund.idempotency_key) == 1
     assert await pending(store, clock) == []
@@ -327,7 +329,7 @@ async def test_prometheus_metrics_count_attempts_and_dead_letters(
     metrics = Metrics()
     registry = metrics.registry
     await enqueue(memory_store, text_entry("a"), text_entry("b"))
-    client = ScriptedClient(Delivery.done({}), Delivery.dead("HTTP 400: no"))
+    client = ScriptedClient(Delivery.done(), Delivery.dead("HTTP 400: no"))
     worker = worker_for(memory_store, client, clock, metrics=metrics)
 
     await worker.run_once()
@@ -352,7 +354,7 @@ async def eventually(condition: Callable[[], bool], seconds: float = WAIT) -> No
 async def test_wake_delivers_at_once_instead_of_at_the_next_poll(
     memory_store: MemoryStore,
     clock: FakeClock,
-    platform_client: PlatformClient,
+    platform_client: GenericOutbound,
     platform_state: SandboxState,
 ) -> None:
     worker = worker_for(memory_store, platform_client, clock, poll_interval=60.0)
@@ -370,7 +372,7 @@ async def test_wake_delivers_at_once_instead_of_at_the_next_poll(
 async def test_stop_finishes_in_flight_deliveries(
     memory_store: MemoryStore,
     clock: FakeClock,
-    platform_client: PlatformClient,
+    platform_client: GenericOutbound,
     platform_state: SandboxState,
 ) -> None:
     platform_state.delay(0.2)
@@ -389,7 +391,7 @@ async def test_stop_finishes_in_flight_deliveries(
 async def test_stop_leaves_what_it_cannot_finish_leased_for_a_later_claim(
     memory_store: MemoryStore,
     clock: FakeClock,
-    platform_client: PlatformClient,
+    platform_client: GenericOutbound,
     platform_state: SandboxState,
 ) -> None:
     entry = text_entry(text="slow")
@@ -426,7 +428,7 @@ class FlakyStore(MemoryStore):
 
 async def test_storage_errors_in_the_loop_are_logged_and_retried(
     clock: FakeClock,
-    platform_client: PlatformClient,
+    platform_client: GenericOutbound,
     platform_state: SandboxState,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -446,7 +448,7 @@ async def test_storage_errors_in_the_loop_are_logged_and_retried(
 async def test_the_loop_delivers_more_entries_than_its_concurrency(
     memory_store: MemoryStore,
     clock: FakeClock,
-    platform_client: PlatformClient,
+    platform_client: GenericOutbound,
     platform_state: SandboxState,
 ) -> None:
     await enqueue(memory_store, *[text_entry(f"c{n}", text=f"t{n}") for n in range(20)])

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from bot.core.clock import FakeClock
+from bot.core.effects import EffectKind
 from bot.core.models import Status
 from storage import MemoryStore, RedisStore, Store
 from storage.base import Change, ChangeFeed, Commit, CommitResult, OutboxEntry
@@ -57,17 +58,9 @@ def card_entry(conversation_id: str, card_id: str, version: int, *, update: bool
         "actions": [{"id": "accept_offer", "label": "Accept", "style": "primary", "token": "t"}],
         "fallback_text": "…",
     }
-    if update:
-        body = {"conversation_id": conversation_id, "card": card}
-        return make_entry(
-            conversation_id, method="PUT", path=f"/v1/chat/cards/{card_id}", body=body
-        )
-    body = {
-        "conversation_id": conversation_id,
-        "audience": "buyer",
-        "message": {"type": "card", "card": card},
-    }
-    return make_entry(conversation_id, body=body)
+    payload = {"card_id": card_id, "version": version, "audience": "buyer", "card": card}
+    effect = EffectKind.card_update if update else EffectKind.card
+    return make_entry(conversation_id, effect=effect, payload=payload)
 
 
 async def deliver(store: Store, *entries: OutboxEntry, dead: bool = False) -> None:
@@ -191,10 +184,8 @@ async def test_delivered_texts_and_new_cards_are_logged_oldest_first(store: Stor
     assert await store.sent_messages("conv-other") == []
 
 
-async def test_platform_calls_that_are_not_chat_are_not_logged(store: Store) -> None:
-    refund = make_entry(
-        "conv-1", method="POST", path="/v1/refunds", body={"request_id": "req-1", "amount": "1"}
-    )
+async def test_effects_that_are_not_chat_are_not_logged(store: Store) -> None:
+    refund = make_entry("conv-1", effect=EffectKind.refund, payload={"amount": "1"})
     await deliver(store, refund)
     assert await store.sent_messages("conv-1") == []
 

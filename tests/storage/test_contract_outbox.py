@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from bot.core.effects import EffectKind
 from bot.core.models import Status
 from storage import Store
 from storage.base import Commit, CommitResult, OutboxEntry
@@ -16,7 +17,7 @@ LEASE = timedelta(seconds=30)
 
 
 def _texts(entries: list[OutboxEntry]) -> list[str]:
-    return [entry.body["message"]["text"] for entry in entries]
+    return [entry.payload["text"] for entry in entries]
 
 
 async def _post(store: Store, conversation_id: str, *texts: str) -> list[OutboxEntry]:
@@ -31,9 +32,8 @@ async def test_an_entry_reads_back_as_it_was_committed(store: Store) -> None:
     entry = make_entry(
         "conv-1",
         "req-1",
-        feedback="replacement_order",
-        body={
-            "request_id": "req-1",
+        effect=EffectKind.replacement_order,
+        payload={
             "order_id": "576684019603311365",
             "amount": "12.50",
             "lines": [{"line_id": "L1", "quantity": 1}],
@@ -112,7 +112,7 @@ async def test_a_dead_letter_is_kept_and_lets_the_next_entry_go(store: Store) ->
         (a1.entry_id, "HTTP 400 invalid order", NOW),
     ]
     assert dead[1].entry.attempts == 1
-    assert dead[1].entry.body == a1.body
+    assert dead[1].entry.payload == a1.payload
     assert [d.entry.entry_id for d in await store.dead_letters(limit=1)] == [b1.entry_id]
 
 
@@ -138,7 +138,7 @@ async def test_next_delivery_at_says_when_an_entry_can_next_be_claimed(store: St
 
 async def test_a_commit_can_ack_the_entry_it_answers(store: Store) -> None:
     v1 = make_request("req-1", "conv-1", status=Status.awaiting_shipment)
-    order = make_entry("conv-1", text="create replacement order", feedback="replacement_order")
+    order = make_entry("conv-1", text="create replacement order")
     notice = make_entry("conv-1", text="approved notice")
     await save(store, v1, expected_version=0, outbox=[order, notice])
     assert await store.claim_outbox(NOW, 10, LEASE) == [order]
@@ -165,9 +165,9 @@ async def test_acking_an_unknown_or_acked_entry_changes_nothing(store: Store) ->
     assert await drain_outbox(store, NOW) == [a3, a4]
 
 
-async def test_a_decimal_in_a_body_is_stored_as_its_text(store: Store) -> None:
-    entry = make_entry("conv-1", body={"amount": Decimal("12.50")})
+async def test_a_decimal_in_a_payload_is_stored_as_its_text(store: Store) -> None:
+    entry = make_entry("conv-1", effect=EffectKind.refund, payload={"amount": Decimal("12.50")})
     await store.commit(Commit(conversation_id="conv-1", now=NOW, outbox=[entry]))
 
     [claimed] = await store.claim_outbox(NOW, 10, LEASE)
-    assert claimed.body == {"amount": "12.50"}
+    assert claimed.payload == {"amount": "12.50"}

@@ -9,10 +9,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
+
 from bot.core.clock import FakeClock
+from bot.core.commands import RefundIssued, ReplacementOrderCreated, ShipmentCreated
+from bot.core.effects import EffectKind
+from bot.core.events import InboundEvent
 from bot.core.models import ReshipmentRequest
-from bot.platforms.generic.client import Delivery
-from bot.platforms.generic.wire import DATA_MODELS, Envelope
+from bot.platforms.base import Delivery
+from bot.platforms.generic.signing import sign_body
 from bot.runtime.config import load_settings
 from bot.runtime.dispatcher import Handled
 from bot.runtime.outbound import CardMaterializer
@@ -27,38 +32,33 @@ _ids = itertools.count(1)
 
 
 class RecordingPlatform:
-    """Answers every call like the platform would and keeps them in order."""
+    """Carries out every effect like the platform would and keeps them in order."""
 
     def __init__(self) -> None:
         self.calls: list[OutboxEntry] = []
 
     async def deliver(self, entry: OutboxEntry) -> Delivery:
         self.calls.append(entry)
-        body = entry.body
-        if entry.path == "/v1/replacement-orders":
-            return Delivery.done({"replacement_order_id": f"RO-{body['request_id']}"})
-        if entry.path == "/v1/refunds":
-            return Delivery.done({"refund_id": f"RF-{body['request_id']}"})
-        if entry.path == "/v1/shipments":
-            return Delivery.done(
-                {
-                    "carrier": body.get("carrier", "Flash"),
-                    "tracking_number": body.get("tracking_number", "TH1"),
-                }
-            )
-        return Delivery.done({"message_id": f"msg-{len(self.calls)}"})
+        payload, rid = entry.payload, entry.request_id
+        if entry.effect is EffectKind.replacement_order:
+            return Delivery.done(ReplacementOrderCreated(f"RO-{rid}"))
+        if entry.effect is EffectKind.refund:
+            return Delivery.done(RefundIssued(f"RF-{rid}"))
+        if entry.effect is EffectKind.shipment:
+            carrier = payload.get("carrier", "Flash")
+            return Delivery.done(ShipmentCreated(carrier, payload.get("tracking_number", "TH1")))
+        return Delivery.done()
 
     def texts(self, audience: str | None = None) -> list[str]:
         return [
-            str(call.body["message"]["text"])
+            str(call.payload["text"])
             for call in self.calls
-            if call.path == "/v1/chat/messages"
-            and call.body["message"]["type"] == "text"
-            and (audience is None or call.body["audience"] == audience)
+            if call.effect is EffectKind.text
+            and (audience is None or call.payload["audience"] == audience)
         ]
 
-    def paths(self) -> list[str]:
-        return [call.path for call in self.calls]
+    def effects(self) -> list[EffectKind]:
+        return [call.effect for call in self.calls]
 
 
 @dataclass
@@ -76,7 +76,7 @@ class Rig:
             self.platform,
             self.clock,
             on_result=dispatcher.apply_result,
-            on_dead=dispatcher.record_dead,
+            on_dead=lambda entry, error: dispatcher.record_dead(entry, error, entry.effect),
             materialize=CardMaterializer(self.store, self.services.renderer),
         )
 
@@ -88,9 +88,13 @@ class Rig:
             "timestamp": int(self.clock.now().timestamp()),
             "data": dict(data),
         }
-        envelope = Envelope.model_validate(raw)
-        parsed = DATA_MODELS[type_].model_validate(envelope.data)
-        return await self.services.dispatcher.handle(envelope, parsed)
+        body = orjson.dumps(raw)
+        settings = self.services.settings
+        secret = settings.signing_secret.get_secret_value()
+        headers = {"Authorization": sign_body(settings.app_key, secret, body)}
+        event = self.services.platform.receive(body, headers, self.clock.now())
+        assert isinstance(event, InboundEvent), event
+        return await self.services.dispatcher.handle(event)
 
     async def request(
         self,

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.core.clock import FakeClock
 from bot.core.commands import TimerKind
+from bot.core.effects import EffectKind
 from bot.core.models import OfferStatus, Status
 from bot.runtime.services import Services
 from storage.base import RequestFilter, Store
@@ -27,7 +28,7 @@ async def test_seller_deadline_fires_at_due_time_and_not_before(rig: Rig) -> Non
     assert approved.decided_by is not None and approved.decided_by.value == "platform"
     assert [e.type for e in approved.timeline][-1] == "auto_approved"
     await rig.deliver()
-    assert rig.platform.paths().count("/v1/replacement-orders") == 1
+    assert rig.platform.effects().count(EffectKind.replacement_order) == 1
     assert any("approved automatically" in t for t in rig.platform.texts("buyer"))
     assert any("approved automatically" in t for t in rig.platform.texts("seller"))
     assert (await rig.get()).replacement_order_id == "RO-RQ-1"
@@ -156,7 +157,7 @@ async def test_accept_racing_the_offer_expiry_has_exactly_one_outcome(rig: Rig) 
         outcomes.append(final.status)
         rig.clock.set(offer.expires_at + timedelta(minutes=1))
     await rig.deliver()
-    refunds = [c for c in rig.platform.calls if c.path == "/v1/refunds"]
+    refunds = [c for c in rig.platform.calls if c.effect is EffectKind.refund]
     assert len(refunds) == outcomes.count(Status.refunded)
     assert Status.refunded in outcomes and Status.awaiting_seller in outcomes
 

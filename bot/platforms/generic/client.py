@@ -1,6 +1,6 @@
-"""The marketplace platform API client (SPEC §3.2): one signed call per outbox entry.
+"""The generic platform's API client (SPEC §3.2): one signed call per attempt.
 
-`deliver` never raises for anything the network or the platform does; it classifies
+`send` never raises for anything the network or the platform does; it classifies
 the answer so the outbox knows what to do next:
 
 - `done`: 2xx, or 409 (the platform already has this effect). The JSON object of the
@@ -16,47 +16,18 @@ secret, a signature or a whole body, since they are stored and shown to agents.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 import orjson
 
+from bot.platforms.base import Delivery, PlatformCall
 from bot.platforms.generic.signing import sign_body
-from storage.base import OutboxEntry
 
-MAX_ERROR_CHARS = 160
 _RETRYABLE_4XX = frozenset({408, 429})
 
-
-class Outcome(enum.StrEnum):
-    done = "done"
-    retry = "retry"
-    dead = "dead"
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What one delivery attempt came to."""
-
-    outcome: Outcome
-    response: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-    retry_after: float | None = None  # seconds the platform asked us to wait, if it did
-
-    @classmethod
-    def done(cls, response: dict[str, Any]) -> Delivery:
-        return cls(Outcome.done, response=response)
-
-    @classmethod
-    def retry(cls, error: str, retry_after: float | None = None) -> Delivery:
-        return cls(Outcome.retry, error=_short(error), retry_after=retry_after)
-
-    @classmethod
-    def dead(cls, error: str) -> Delivery:
-        return cls(Outcome.dead, error=_short(error))
+Answered = tuple[Delivery, dict[str, Any]]  # how it went, and the answer's JSON object
 
 
 class PlatformClient:
@@ -79,21 +50,21 @@ class PlatformClient:
     def __repr__(self) -> str:  # never show the secret
         return f"PlatformClient({self._base_url!r})"
 
-    async def deliver(self, entry: OutboxEntry) -> Delivery:
-        """Send `entry` once and classify the answer; never raises for I/O failures."""
+    async def send(self, call: PlatformCall, idempotency_key: str) -> Answered:
+        """Send `call` once and classify the answer; never raises for I/O failures."""
         try:
-            body = orjson.dumps(entry.body)
+            body = orjson.dumps(call.body)
         except TypeError as exc:  # orjson.JSONEncodeError is a TypeError
-            return Delivery.dead(f"body is not JSON: {exc}")
+            return Delivery.dead(f"body is not JSON: {exc}"), {}
         headers = {
             "Authorization": sign_body(self._app_key, self._app_secret, body),
-            "Idempotency-Key": entry.idempotency_key,
+            "Idempotency-Key": idempotency_key,
             "Content-Type": "application/json",
         }
         try:
             async with self._session.request(
-                entry.method,
-                self._base_url + entry.path,
+                call.method,
+                self._base_url + call.path,
                 data=body,
                 headers=headers,
                 timeout=self._timeout,
@@ -102,19 +73,19 @@ class PlatformClient:
                 raw = await response.read()
                 return _classify(response.status, response.reason, response.headers, raw)
         except TimeoutError:
-            return Delivery.retry(f"timeout after {self._timeout.total:g}s")
+            return Delivery.retry(f"timeout after {self._timeout.total:g}s"), {}
         except aiohttp.ClientError as exc:
-            return Delivery.retry(f"connection: {type(exc).__name__}")
+            return Delivery.retry(f"connection: {type(exc).__name__}"), {}
 
 
-def _classify(status: int, reason: str | None, headers: Mapping[str, str], raw: bytes) -> Delivery:
+def _classify(status: int, reason: str | None, headers: Mapping[str, str], raw: bytes) -> Answered:
     answer = _json_object(raw)
     if 200 <= status < 300 or status == 409:
-        return Delivery.done(answer)
+        return Delivery.done(), answer
     error = f"HTTP {status}: {_reason(answer, reason)}"
     if status >= 500 or status in _RETRYABLE_4XX:
-        return Delivery.retry(error, _retry_after(headers.get("Retry-After")))
-    return Delivery.dead(error)
+        return Delivery.retry(error, _retry_after(headers.get("Retry-After"))), answer
+    return Delivery.dead(error), answer
 
 
 def _json_object(raw: bytes) -> dict[str, Any]:
@@ -147,8 +118,3 @@ def _retry_after(value: str | None) -> float | None:
     except ValueError:
         return None
     return seconds if 0 <= seconds < float("inf") else None
-
-
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"

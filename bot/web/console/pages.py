@@ -103,6 +103,7 @@ def render(
         "search_text": "",
         "live": None,
         "logout_token": logout_token(request),
+        "platform_call": services_of(request).platform.describe,
     }
     return aiohttp_jinja2.render_template(
         f"console/{name}", request, {**common, **context}, status=status

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 from babel.numbers import format_currency
 
+from bot.core.effects import EffectKind
 from bot.core.models import (
     OPEN_STATUSES,
     Actor,
@@ -273,16 +274,22 @@ def effect_summary(entry: OutboxEntry) -> str:
     if message is not None:
         if message.kind == "text":
             return f"Text to the {message.audience}: {message.text}"
-        verb = "New card" if message.kind == "card" else "Card update"
+        title = f"{message.text} " if message.text else ""
         return (
-            f"{verb} for the {message.audience}: {message.text} "
+            f"New card for the {message.audience}: {title}"
             f"({message.card_id} v{message.card_version})"
         )
-    body = entry.body
-    if entry.path == "/v1/refunds":
-        return f"Refund of {body.get('amount')} {body.get('currency')} ({body.get('kind')})"
-    if entry.path == "/v1/replacement-orders":
-        return f"Replacement order for order {body.get('order_id')}"
-    if entry.path == "/v1/shipments":
-        return f"Shipment ({body.get('shipping_option')} shipping)"
-    return f"{entry.method} {entry.path}"
+    payload = entry.payload
+    if entry.effect is EffectKind.card_update:
+        card = payload.get("card") or {}
+        title = f"{card['title']} " if card.get("title") else ""
+        return (
+            f"Card update for the {payload.get('audience')}: {title}"
+            f"({payload.get('card_id')} v{payload.get('version')})"
+        )
+    if entry.effect is EffectKind.refund:
+        amount = f"{payload.get('amount')} {payload.get('currency')}"
+        return f"Refund of {amount} ({payload.get('kind')})"
+    if entry.effect is EffectKind.replacement_order:
+        return f"Replacement order for order {payload.get('order_id')}"
+    return f"Shipment ({payload.get('shipping_option')} shipping)"
