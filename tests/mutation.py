@@ -58,7 +58,10 @@ def verdicts(path: str) -> dict[str, str]:
 
 def report(show_survivors: bool) -> bool:
     """Print one line per file; True when every file reaches the target."""
-    print(f"{'file':<22} {'killed':>7} {'survived':>9} {'no tests':>9} {'total':>6} {'rate':>7}")
+    width = max(len(path) for path in FILES)
+    print(
+        f"{'file':<{width}} {'killed':>7} {'survived':>9} {'no tests':>9} {'total':>6} {'rate':>7}"
+    )
     all_met = True
     for path in FILES:
         found = verdicts(path)
@@ -67,12 +70,12 @@ def report(show_survivors: bool) -> bool:
         rate = 100.0 * counts["killed"] / total if total else 0.0
         all_met &= rate >= TARGET
         print(
-            f"{path:<22} {counts['killed']:>7} {counts['survived']:>9} "
+            f"{path:<{width}} {counts['killed']:>7} {counts['survived']:>9} "
             f"{counts['no tests']:>9} {total:>6} {rate:>6.1f}%"
         )
         other = total - counts["killed"] - counts["survived"] - counts["no tests"]
         if other:
-            print(f"{'':<22} ({other} not checked or suspicious)")
+            print(f"{'':<{width}} ({other} not checked or suspicious)")
         if show_survivors:
             for name, verdict in sorted(found.items()):
                 if verdict != "killed":
